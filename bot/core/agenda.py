@@ -1,0 +1,160 @@
+"""From a chat file to dated occurrences and the planned posts of each, with stable keys.
+
+Times are computed in the host's zone for the wall-clock start, then offsets are added in
+absolute time: a chat that crosses a DST change still lasts as long as it says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.core.config import ChatConfig, parse_weekly
+from bot.core.durations import format_duration
+from bot.core.text import fill, with_hashtag
+
+PostKind = Literal["reminder", "intro", "question", "closing"]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    chat_id: str
+    date: str  # the local date, ISO: it names the occurrence in keys and files
+    start: datetime  # aware, UTC
+    end: datetime  # aware, UTC
+
+    @property
+    def id(self) -> str:
+        return f"{self.chat_id}/{self.date}"
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    key: str  # chat/date/slot/platform: the ledger's unique key
+    occurrence: str  # chat/date
+    slot: str  # reminder-1d, intro, q3, closing
+    kind: PostKind
+    number: int | None  # the question number
+    platform: str
+    at: datetime  # aware, UTC
+    text: str
+    # Keys of earlier posts of the thread, nearest first: the post replies to the first of
+    # them that was actually published (a missed question does not break the thread).
+    replies_to: tuple[str, ...] = ()
+
+
+# An occurrence and its planned posts.
+Plan = tuple[Occurrence, list[PlannedPost]]
+
+
+def _zone(config: ChatConfig) -> ZoneInfo:
+    return ZoneInfo(config.chat.timezone)
+
+
+def occurrence_at(config: ChatConfig, local_start: datetime) -> Occurrence:
+    start = local_start.replace(tzinfo=_zone(config)).astimezone(UTC)
+    return Occurrence(
+        chat_id=config.chat.id,
+        date=local_start.date().isoformat(),
+        start=start,
+        end=start + config.chat.duration,
+    )
+
+
+def next_occurrence(config: ChatConfig, now: datetime, *, linger: timedelta) -> Occurrence:
+    """The occurrence a worker started at ``now`` should run.
+
+    A chat counts as current until ``linger`` after its end, so a restart during the chat
+    (or its wrap-up) resumes it instead of jumping to next week.
+    """
+    chat = config.chat
+    if chat.start is not None:
+        return occurrence_at(config, chat.start)
+    assert chat.every is not None  # the config model enforces exactly one
+    weekday, at = parse_weekly(chat.every)
+    local_now = now.astimezone(_zone(config))
+    day = local_now.date() - timedelta(days=7)
+    while True:
+        if day.weekday() == weekday:
+            occ = occurrence_at(config, datetime.combine(day, at))
+            if occ.end + linger > now:
+                return occ
+            day += timedelta(days=7)
+        else:
+            day += timedelta(days=1)
+
+
+def build_agenda(config: ChatConfig, occurrence: Occurrence) -> list[PlannedPost]:
+    """Every planned post of one occurrence on every configured platform, in time order."""
+    posts: list[PlannedPost] = []
+    for platform in config.platforms.names():
+        posts.extend(_platform_agenda(config, occurrence, platform))
+    return sorted(posts, key=lambda p: (p.at, p.platform))
+
+
+def _platform_agenda(config: ChatConfig, occ: Occurrence, platform: str) -> list[PlannedPost]:
+    zone = _zone(config)
+    local_start = occ.start.astimezone(zone)
+    values = {
+        "hashtag": config.chat.hashtag,
+        "title": config.chat.title,
+        "date": f"{local_start.day} {local_start:%B %Y}",
+        "time": local_start.strftime("%H:%M") + f" {local_start.tzname()}",
+        "n": "",
+    }
+    p = config.posts
+
+    def planned(
+        slot: str, kind: PostKind, at: datetime, text: str, n: int | None = None
+    ) -> PlannedPost:
+        return PlannedPost(
+            key=f"{occ.id}/{slot}/{platform}",
+            occurrence=occ.id,
+            slot=slot,
+            kind=kind,
+            number=n,
+            platform=platform,
+            at=at,
+            text=with_hashtag(text, config.chat.hashtag),
+        )
+
+    posts = [
+        planned(
+            f"reminder-{format_duration(r.before)}",
+            "reminder",
+            occ.start - r.before,
+            fill(r.text, values),
+        )
+        for r in p.reminders
+    ]
+    thread = [planned("intro", "intro", occ.start + p.intro.at, fill(p.intro.text, values))]
+    for n, q in enumerate(p.questions, start=1):
+        prefix = fill(p.question_prefix, {**values, "n": str(n)})
+        text = f"{prefix} {fill(q.text, {**values, 'n': str(n)})}".strip()
+        thread.append(planned(f"q{n}", "question", occ.start + q.at, text, n))
+    if p.closing is not None:
+        thread.append(
+            planned("closing", "closing", occ.start + p.closing.at, fill(p.closing.text, values))
+        )
+    if p.thread:
+        thread = [
+            replace(post, replies_to=tuple(earlier.key for earlier in reversed(thread[:i])))
+            for i, post in enumerate(thread)
+        ]
+    return posts + thread
+
+
+def compress(agenda: list[PlannedPost], *, origin: datetime, speed: float) -> list[PlannedPost]:
+    """The agenda replayed from ``origin``, ``speed`` times faster, for rehearsals.
+
+    Reminders would come hours ahead; they are shown at the origin instead.
+    """
+    chat_posts = [p for p in agenda if p.kind != "reminder"]
+    first = min(p.at for p in chat_posts)
+    out = []
+    for post in agenda:
+        offset = max(post.at - first, timedelta(0)) / speed
+        out.append(replace(post, at=origin + offset))
+    return sorted(out, key=lambda p: (p.at, p.kind != "reminder"))

@@ -1,0 +1,76 @@
+"""structlog set-up: JSON lines when not a terminal, readable lines otherwise.
+
+Every secret the process knows is registered here and masked in every event, whatever
+field or message it hides in: a token must never reach a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+_secrets: set[str] = set()
+MASK = "***"
+
+
+def register_secret(value: str) -> None:
+    # Short values would mask ordinary words; real tokens are long.
+    if len(value) >= 8:
+        _secrets.add(value)
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        for secret in _secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_mask(v) for v in value)
+    if isinstance(value, BaseException):
+        return _mask(f"{type(value).__name__}: {value}")
+    return value
+
+
+def mask_secrets(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    return {key: _mask(value) for key, value in event.items()}
+
+
+def configure(
+    *, json: bool | None = None, level: str = "INFO", stream: TextIO | None = None
+) -> None:
+    stream = stream or sys.stdout
+    if json is None:
+        json = not stream.isatty()
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            mask_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries log through the standard library; keep their chatter out of our stream.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+def get_logger(**bound: Any) -> Any:
+    return structlog.get_logger().bind(**bound)
