@@ -8,24 +8,42 @@ from datetime import timedelta
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+$")
+# Spelled-out units a host may write out of habit; used only to suggest the short form.
+_WORDS = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\b", re.IGNORECASE
+)
+
+DURATION_HINT = "write a number with a unit: 45s, 5m, 1h30m, 1d"
 
 
 def parse_duration(value: object) -> timedelta:
-    """Read a duration; a bare number is seconds (YAML gives ints for ``at: 300``)."""
+    """Read a duration; a bare number is seconds (YAML gives ints for ``at: 300``).
+
+    Raises ValueError with a message a host can act on.
+    """
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number with a unit, like 90s, 5m, 1h or 1d")
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return timedelta(seconds=value)
     if not isinstance(value, str) or not _WHOLE.match(value.lower()):
-        raise ValueError(
-            f"{value!r} is not a duration: write a number with a unit, like 90s, 5m, 1h30m or 1d"
-        )
+        raise ValueError(f"{value!r} is not a duration")
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value.lower()))
     return timedelta(seconds=seconds)
+
+
+def suggest_duration(value: object) -> str | None:
+    """The short spelling of ``1 hour 30 minutes`` (``1h30m``), if that is what was meant."""
+    if not isinstance(value, str):
+        return None
+    spelled = _WORDS.sub(lambda m: m.group(1) + m.group(2)[0].lower(), value)
+    spelled = re.sub(r"\s+", "", spelled)
+    if spelled != value and _WHOLE.match(spelled):
+        return spelled
+    return None
 
 
 def format_duration(value: timedelta) -> str:

@@ -46,3 +46,16 @@ class ConfigError(Exception):
 
     def render(self) -> str:
         return "\n".join(p.render(self.filename) for p in self.problems)
+
+
+class ConfigErrors(ConfigError):
+    """Problems in several chat files of a folder, each file's under its own name."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__(
+            ", ".join(e.filename for e in errors), [p for e in errors for p in e.problems]
+        )
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self.errors)

@@ -11,8 +11,6 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
-import structlog
-
 _secrets: set[str] = set()
 MASK = "***"
 
@@ -47,6 +45,10 @@ def mask_secrets(
 def configure(
     *, json: bool | None = None, level: str = "INFO", stream: TextIO | None = None
 ) -> None:
+    # Imported here, not at the top: structlog pulls in rich (about 60 ms), and commands
+    # that never log, like `validate`, import this module through bootstrap.
+    import structlog
+
     stream = stream or sys.stdout
     if json is None:
         json = not stream.isatty()
@@ -73,4 +75,6 @@ def configure(
 
 
 def get_logger(**bound: Any) -> Any:
+    import structlog
+
     return structlog.get_logger().bind(**bound)

@@ -8,7 +8,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+)
+from tenacity.stop import stop_base
 
 from bot.ports import TransientError
 
@@ -39,11 +46,13 @@ def call_with_retry(
     base_delay: float = 1.0,
     max_delay: float = 30.0,
     max_rate_limit_wait: float = 900.0,
+    give_up_after: float | None = None,
 ) -> T:
-    """Run ``action``; on TransientError wait and try again, up to ``attempts`` in all.
+    """Run ``action``; on TransientError wait and try again, up to ``attempts`` in all,
+    and never start an attempt later than ``give_up_after`` seconds after the first.
 
-    Raises the last TransientError when attempts run out, PermanentError at once, and
-    ShutdownRequested when ``stop_event`` is set during a wait.
+    Raises the last TransientError when attempts or time run out, PermanentError at once,
+    and ShutdownRequested when ``stop_event`` is set during a wait.
     """
 
     def before_sleep(state: RetryCallState) -> None:
@@ -65,9 +74,12 @@ def call_with_retry(
         if stop_event.wait(seconds):
             raise ShutdownRequested
 
+    stop: stop_base = stop_after_attempt(attempts)
+    if give_up_after is not None:
+        stop = stop | stop_before_delay(max(give_up_after, 0.0))
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
-        stop=stop_after_attempt(attempts),
+        stop=stop,
         wait=_wait(base_delay, max_delay, max_rate_limit_wait),
         sleep=sleep,
         before_sleep=before_sleep,
