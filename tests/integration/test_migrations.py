@@ -1,0 +1,134 @@
+"""Schema migrations on SQLite and PostgreSQL: the latest migration builds exactly the schema
+the code uses, and a database of an older version upgrades with its data intact."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, insert, select, text
+
+from bot.adapters.migrate import (
+    FIRST_REVISION,
+    UnknownSchema,
+    head_revision,
+    schema_status,
+    upgrade,
+)
+from bot.adapters.sql_schema import ledger_table, metadata
+from bot.adapters.store_sql import SqlStore, make_engine
+
+T0 = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
+ROW = {
+    "key": "hexichat/2026-12-02/q1/mastodon",
+    "occurrence": "hexichat/2026-12-02",
+    "platform": "mastodon",
+    "state": "done",
+    "planned_at": T0,
+    "claimed_at": T0,
+    "remote_id": "109",
+    "url": "https://example.social/@bot/109",
+    "published_at": T0,
+    "error": None,
+}
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_the_latest_migration_builds_exactly_the_schema_the_code_uses(engine: Engine) -> None:
+    # A table or column added to sql_schema without a migration fails here.
+    upgrade(engine)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+    assert schema_status(engine).up_to_date
+
+
+def test_a_database_at_the_first_migration_upgrades_with_its_ledger_intact(
+    engine: Engine,
+) -> None:
+    upgrade(engine, FIRST_REVISION)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger_table).values(**ROW))
+    assert schema_status(engine).current == FIRST_REVISION
+
+    before, after = upgrade(engine)
+
+    assert (before, after) == (FIRST_REVISION, head_revision())
+    store = SqlStore(engine)
+    entry = store.get(str(ROW["key"]))
+    assert entry is not None
+    assert (entry.state, entry.remote_id, entry.url, entry.published_at) == (
+        "done",
+        "109",
+        "https://example.social/@bot/109",
+        T0,
+    )
+
+
+def test_a_database_of_the_first_release_without_a_version_is_adopted(engine: Engine) -> None:
+    # The first release made its ledger with create_all and kept no schema version.
+    ledger_table.create(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger_table).values(**ROW))
+
+    before, after = upgrade(engine)
+
+    assert (before, after) == (None, head_revision())
+    with engine.connect() as conn:
+        assert conn.execute(select(ledger_table.c.remote_id)).scalars().all() == ["109"]
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_upgrading_an_up_to_date_database_changes_nothing(engine: Engine) -> None:
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(ledger_table).values(**ROW))
+    assert upgrade(engine) == (head_revision(), head_revision())
+    with engine.connect() as conn:
+        assert conn.execute(select(ledger_table.c.key)).scalars().all() == [ROW["key"]]
+
+
+def test_workers_starting_together_on_postgresql_upgrade_one_after_another(
+    postgres_url: str,
+) -> None:
+    engines = [make_engine(postgres_url) for _ in range(4)]
+    start = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def start_worker(engine: Engine) -> None:
+        start.wait()
+        try:
+            upgrade(engine)
+        except Exception as exc:  # collected: asserted below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start_worker, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert schema_status(engines[0]).up_to_date
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_database_from_a_newer_version_is_left_alone(engine: Engine) -> None:
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+
+    with pytest.raises(UnknownSchema, match="at schema 0999, which this version does not know"):
+        upgrade(engine)
+    status = schema_status(engine)
+    assert (status.current, status.known, status.up_to_date) == ("0999", False, False)
