@@ -248,6 +248,18 @@ def test_since_id_returns_only_newer_posts(x: FakeXApi, client: Any) -> None:
     assert search(client, since_id=newer).data is None
 
 
+def test_start_time_leaves_out_older_posts(x: FakeXApi, client: Any) -> None:
+    x.add_user("ann")
+    x.post_as("ann", "A1 last night #hexichat", created_at=START - timedelta(hours=20))
+    today = x.post_as("ann", "A1 tonight #hexichat")
+
+    found = search(client, start_time=START - timedelta(minutes=10))
+
+    assert ids_of(found) == [today]
+    with pytest.raises(tweepy.BadRequest):
+        search(client, start_time="yesterday")
+
+
 def test_empty_search_has_only_meta(x: FakeXApi, raw_client: Any) -> None:
     body = raw_client.search_recent_tweets(TAG_QUERY, user_auth=True).json()
 

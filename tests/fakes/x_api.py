@@ -213,7 +213,7 @@ SEARCH_PARAMS = (
     )
 )
 SEARCH_IMPLEMENTED = _FIELD_PARAMS | frozenset(
-    {"max_results", "next_token", "pagination_token", "query", "since_id", "until_id"}
+    {"max_results", "next_token", "pagination_token", "query", "since_id", "start_time", "until_id"}
 )
 TIMELINE_PARAMS = (
     _FIELD_PARAMS
@@ -650,6 +650,20 @@ def _id_param(params: Mapping[str, str], name: str) -> int | None:
     if not raw.isdigit():
         raise _invalid(name, raw, f"The `{name}` query parameter value [{raw}] is not valid")
     return int(raw)
+
+
+def _time_param(params: Mapping[str, str], name: str) -> datetime | None:
+    """X's timestamps in parameters: YYYY-MM-DDTHH:mm:ssZ (fractions allowed)."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _invalid(name, raw, f"Invalid '{name}':'{raw}'. '{name}' must be a timestamp")
+    return moment
 
 
 def _cursor_param(params: Mapping[str, str], *names: str) -> int | None:
@@ -1190,6 +1204,9 @@ class FakeXApi:
             _id_param(params, "until_id"), _cursor_param(params, "next_token", "pagination_token")
         )
         oldest = call.now - RECENT_SEARCH_SPAN
+        start = _time_param(params, "start_time")
+        if start is not None:
+            oldest = max(oldest, start)
         hits = [
             t
             for t in self._newest_first()

@@ -1,0 +1,516 @@
+"""X through tweepy's Client (API v2, OAuth 1.0a user context).
+
+Errors become the ports' Transient/Permanent errors. Every request that X bills is held with
+the meter first, at its worst case, and settled at its real cost after: the host's cap is
+never passed. tweepy is told never to sleep on rate limits; the ``x-rate-limit-*`` and 24-hour
+headers of each answer say how long to wait, and that waiting is the caller's (logged,
+bounded, cut short by shutdown).
+
+tweepy's Client hard-codes its host and never passes a timeout to requests, so a transport
+adapter mounted on its session sends every request to ``platforms.x.api_base`` with one.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from bot.adapters.x_post import HOME, own_post_url, to_author, to_post, x_id
+from bot.core.config import XSettings
+from bot.core.model import Author
+from bot.core.text import X_MAX_CHARACTERS, x_urls
+from bot.ports import (
+    Clock,
+    Meter,
+    PermanentError,
+    PlatformError,
+    Published,
+    ReadingRefused,
+    SearchPage,
+    TransientError,
+)
+
+# The hosts tweepy may use; both are sent to api_base.
+OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "public_metrics"]
+USER_FIELDS = ["description", "public_metrics", "protected"]
+# A wait longer than this is not worth holding a post or a poll for: give up instead.
+MAX_WAIT = timedelta(minutes=15)
+# How far back a post refused as duplicate content may be the bot's own lost one.
+DUPLICATE_LOOKBACK = timedelta(hours=1)
+# X's user timeline answers 5 to 100 posts a page.
+TIMELINE_PAGE = (5, 10)
+
+CREATE = "POST /2/tweets"
+SEARCH = "GET /2/tweets/search/recent"
+TIMELINE = "GET /2/users/:id/tweets"
+REPOST = "POST /2/users/:id/retweets"
+ME = "GET /2/users/me"
+
+Timeout = float | tuple[float | None, float | None] | None
+
+
+class XTransport(HTTPAdapter):
+    """Sends tweepy's requests to ``base_url`` (when it is not X itself), with a timeout."""
+
+    def __init__(self, base_url: str | None, *, timeout: float) -> None:
+        super().__init__()
+        self._base = urlsplit(base_url) if base_url else None
+        self._timeout = timeout
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Timeout = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        if self._base is not None:
+            parts = urlsplit(request.url or "")
+            path = self._base.path.rstrip("/") + parts.path
+            request.url = urlunsplit(
+                (self._base.scheme, self._base.netloc, path, parts.query, parts.fragment)
+            )
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self._timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
+
+
+def mount_transport(session: requests.Session, api_base: str, *, timeout: float) -> None:
+    official = api_base.rstrip("/") in OFFICIAL_HOSTS
+    transport = XTransport(None if official else api_base, timeout=timeout)
+    for host in OFFICIAL_HOSTS:
+        session.mount(host, transport)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_key: str
+    api_secret: str
+    access_token: str
+    access_secret: str
+
+
+def normalized(text: str) -> str:
+    """A post's text for comparison: X stores links as t.co links and escapes &, < and >."""
+    text = html.unescape(text)
+    for url in x_urls(text):
+        text = text.replace(url, " ")
+    return " ".join(text.split())
+
+
+class _Refused(PermanentError):
+    """POST /2/tweets answered 403: duplicate content, a reply refused, or else."""
+
+    def __init__(self, reason: str, *, duplicate: bool) -> None:
+        super().__init__(reason)
+        self.duplicate = duplicate
+
+
+class _NoAnswer(TransientError):
+    """The request may have been carried out: the connection broke, or X failed (5xx)."""
+
+
+class XPlatform:
+    name = "x"
+
+    def __init__(
+        self,
+        settings: XSettings,
+        *,
+        credentials: Credentials,
+        meter: Meter,
+        clock: Clock,
+        log: Any,
+    ) -> None:
+        self._settings = settings
+        # Public: the composition root begins it at each occurrence.
+        self.meter = meter
+        self._clock = clock
+        self._log = log.bind(platform=self.name)
+        self.client = tweepy.Client(
+            consumer_key=credentials.api_key,
+            consumer_secret=credentials.api_secret,
+            access_token=credentials.access_token,
+            access_token_secret=credentials.access_secret,
+            return_type=requests.Response,
+            wait_on_rate_limit=False,
+        )
+        mount_transport(
+            self.client.session,
+            settings.api_base,
+            timeout=settings.request_timeout.total_seconds(),
+        )
+        # An OAuth 1.0a access token starts with its user's id: no paid read to learn it.
+        self._own_id = x_id(credentials.access_token.partition("-")[0])
+        self._own: Author | None = None
+        self._lock = threading.Lock()
+        # Endpoint -> when its used-up window resets, and which window it is.
+        self._blocked_until: dict[str, tuple[datetime, str]] = {}
+        # Occurrences in which X refused a reply: the rest of their posts stand alone.
+        self._standalone: set[str] = set()
+
+    # -- posting -------------------------------------------------------------------------
+
+    def max_characters(self) -> int:
+        return X_MAX_CHARACTERS
+
+    def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+        occurrence = key.rsplit("/", 2)[0]  # keys are chat/date/slot/platform
+        if in_reply_to is not None and occurrence in self._standalone:
+            in_reply_to = None
+        try:
+            return self._create(text, key=key, in_reply_to=in_reply_to)
+        except _Refused as refused:
+            if refused.duplicate:
+                return self._recover_duplicate(text, refused)
+            if in_reply_to is None:
+                raise PermanentError(refused.reason) from None
+            if refused.reason.startswith("Reply to this conversation is not allowed"):
+                if occurrence not in self._standalone:
+                    self._standalone.add(occurrence)
+                    self._log.warning(
+                        "x.replies_refused",
+                        occurrence=occurrence,
+                        reason=refused.reason,
+                        action="the rest of the occurrence is posted as standalone posts",
+                    )
+            else:
+                self._log.warning(
+                    "x.reply_refused", key=key, reason=refused.reason, action="posted standalone"
+                )
+            return self.post(text, key=key, in_reply_to=None)
+
+    def _create(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+        hold = self.meter.hold_post(key, text)
+        try:
+            response = self._call(
+                CREATE,
+                lambda: self.client.create_tweet(
+                    text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
+                ),
+                refusals=True,
+            )
+        except _NoAnswer:
+            self.meter.settle_post(hold, "unknown")
+            raise
+        except PlatformError:
+            self.meter.settle_post(hold, "refused")
+            raise
+        self.meter.settle_post(hold, "created")
+        data = _json(response).get("data")
+        post_id = x_id(data.get("id")) if isinstance(data, dict) else None
+        if post_id is None:
+            raise PermanentError("X created the post but its answer names no id")
+        return Published(post_id, own_post_url(post_id), self._clock.now())
+
+    def _recover_duplicate(self, text: str, refused: _Refused) -> Published:
+        """A post refused as a duplicate is most likely ours, made by an attempt whose answer
+        was lost: find it and report it, rather than posting again."""
+        found = self.find_own_post(text, since=self._clock.now() - DUPLICATE_LOOKBACK)
+        if found is None:
+            raise PermanentError(
+                f"{refused.reason} (no post of the bot with this text in the last hour: "
+                "X keeps refusing a text it has seen; change it, e.g. add {date})"
+            )
+        self._log.info("x.duplicate_recovered", remote_id=found.remote_id, url=found.url)
+        return found
+
+    def find_own_post(self, text: str, *, since: datetime) -> Published | None:
+        smallest, largest = TIMELINE_PAGE
+        hold = self.meter.hold_read(
+            largest=largest, smallest=smallest, authors=False, recovery=True
+        )
+        posts: list[dict[str, Any]] = []
+        try:
+            response = self._call(
+                TIMELINE,
+                lambda: self.client.get_users_tweets(
+                    self._require_own_id(),
+                    max_results=hold.page,
+                    tweet_fields=["created_at"],
+                    user_auth=True,
+                ),
+            )
+            posts = _data_list(_json(response))
+        finally:
+            self.meter.settle_read(hold, posts=len(posts), authors=())
+        wanted = normalized(text)
+        for post in posts:
+            post_id = x_id(post.get("id"))
+            created = _parse_time(post.get("created_at"))
+            if post_id is None or created is None or created < since:
+                continue
+            if normalized(str(post.get("text", ""))) == wanted:
+                return Published(post_id, own_post_url(post_id), created)
+        return None
+
+    # -- following -----------------------------------------------------------------------
+
+    def tag_query(self, tag: str) -> str:
+        return f"#{tag} -is:retweet"
+
+    def replies_query(self, conversation_id: str, tag: str) -> str:
+        # The bot's own untagged posts (a wrap-up thread) are known from the ledger.
+        return f"conversation_id:{conversation_id} -#{tag} -is:retweet -from:{self.own_id()}"
+
+    def own_id(self) -> str:
+        return self._require_own_id()
+
+    def search(
+        self,
+        query: str,
+        *,
+        since_id: str | None,
+        until_id: str | None,
+        start_time: datetime | None,
+    ) -> SearchPage:
+        """One page of search/recent, newest first, as large as the budget allows."""
+        hold = self.meter.hold_read(largest=100, smallest=10, authors=True, recovery=False)
+        body: dict[str, Any] = {}
+        try:
+            response = self._call(
+                SEARCH,
+                lambda: self.client.search_recent_tweets(
+                    query,
+                    max_results=hold.page,
+                    since_id=since_id,
+                    until_id=until_id,
+                    start_time=start_time if since_id is None else None,
+                    tweet_fields=TWEET_FIELDS,
+                    expansions=["author_id"],
+                    user_fields=USER_FIELDS,
+                    user_auth=True,
+                ),
+                reads=True,
+            )
+            body = _json(response)
+        finally:
+            tweets, users = _data_list(body), _included_users(body)
+            self.meter.settle_read(hold, posts=len(tweets), authors=list(users))
+        meta = body.get("meta")
+        meta = meta if isinstance(meta, dict) else {}
+        items = [to_post(t, users, own_user_id=self._own_id) for t in tweets]
+        return SearchPage(
+            items=items,
+            newest_id=x_id(meta.get("newest_id")),
+            oldest_id=x_id(meta.get("oldest_id")),
+            more=bool(meta.get("next_token")),
+        )
+
+    # -- reposting (curation) ------------------------------------------------------------
+
+    def home(self) -> str:
+        return HOME
+
+    def own_author(self) -> Author:
+        """The bot's account, asked once (X bills it as a user read)."""
+        with self._lock:
+            if self._own is None:
+                hold = self.meter.hold_read(largest=1, smallest=1, authors=True, recovery=False)
+                data: Any = None
+                try:
+                    response = self._call(
+                        ME, lambda: self.client.get_me(user_fields=USER_FIELDS, user_auth=True)
+                    )
+                    data = _json(response).get("data")
+                finally:
+                    user = [str(data.get("id"))] if isinstance(data, dict) else []
+                    self.meter.settle_read(hold, posts=0, authors=user)
+                if not isinstance(data, dict):
+                    raise PermanentError("X did not say who the bot is (GET /2/users/me)")
+                try:
+                    self._own = to_author(data)
+                except ValueError as exc:
+                    raise PermanentError(str(exc)) from None
+            return self._own
+
+    def boost(self, post_id: str) -> Published:
+        """Repost once; X answers a repeat with success and keeps one repost."""
+        hold = self.meter.hold_repost()
+        try:
+            self._call(REPOST, lambda: self.client.retweet(post_id, user_auth=True))
+        except _NoAnswer:
+            self.meter.settle_repost(hold, "unknown")
+            raise
+        except PlatformError:
+            self.meter.settle_repost(hold, "refused")
+            raise
+        self.meter.settle_repost(hold, "created")
+        # X does not name the repost it made; the original's address stands for it.
+        return Published(post_id, own_post_url(post_id), self._clock.now())
+
+    # -- requests and errors -------------------------------------------------------------
+
+    def _require_own_id(self) -> str:
+        if self._own_id is None:
+            self._own_id = self.own_author().id
+        return self._own_id
+
+    def _call(
+        self,
+        endpoint: str,
+        request: Callable[[], requests.Response],
+        *,
+        refusals: bool = False,
+        reads: bool = False,
+    ) -> requests.Response:
+        """One request; ``refusals``: a 403 raises _Refused for post() to read."""
+        self._wait_if_blocked(endpoint)
+        with self._errors(endpoint, refusals=refusals, reads=reads):
+            response = request()
+        self._note_limits(endpoint, response.headers)
+        return response
+
+    def _wait_if_blocked(self, endpoint: str) -> None:
+        blocked = self._blocked_until.get(endpoint)
+        if blocked is not None:
+            until, window = blocked
+            if until > self._clock.now():
+                raise self._wait(endpoint, until, f"{window} is used up")
+            self._blocked_until.pop(endpoint, None)
+
+    def _note_limits(self, endpoint: str, headers: Any) -> tuple[datetime, str] | None:
+        """Remember when a window is used up: when it resets, and which window it is."""
+        exhausted = []
+        if headers.get("x-rate-limit-remaining") == "0":
+            exhausted.append((_epoch(headers.get("x-rate-limit-reset")), "the 15-minute window"))
+        if headers.get("x-user-limit-24hour-remaining") == "0":
+            exhausted.append(
+                (_epoch(headers.get("x-user-limit-24hour-reset")), "the 24-hour post limit")
+            )
+        known = [(until, window) for until, window in exhausted if until is not None]
+        if not known:
+            return None
+        blocked = max(known)
+        self._blocked_until[endpoint] = blocked
+        return blocked
+
+    def _wait(self, endpoint: str, until: datetime, why: str) -> PlatformError:
+        seconds = (until - self._clock.now()).total_seconds()
+        reason = f"X's rate limit for {endpoint}: {why} until {until:%Y-%m-%d %H:%M:%S} UTC"
+        if seconds > MAX_WAIT.total_seconds():
+            return PermanentError(reason + " (too long to wait)")
+        return TransientError(reason, retry_after=max(seconds, 0.0))
+
+    @contextmanager
+    def _errors(self, endpoint: str, *, refusals: bool, reads: bool) -> Iterator[None]:
+        try:
+            yield
+        except tweepy.TooManyRequests as exc:
+            raise self._too_many(endpoint, exc.response) from None
+        except tweepy.Forbidden as exc:
+            reason = _messages(exc)
+            body = _body(exc.response)
+            if reads and str(body.get("type", "")).endswith("/problems/client-forbidden"):
+                raise ReadingRefused(
+                    f"X refuses {endpoint} to this app's access level: {reason}", cause="access"
+                ) from None
+            if refusals:
+                raise _Refused(reason, duplicate="duplicate content" in reason) from None
+            raise PermanentError(f"X refused {endpoint} (403): {reason}") from None
+        except tweepy.Unauthorized:
+            raise PermanentError(
+                "X refused the credentials (401): check X_API_KEY, X_API_SECRET, "
+                "X_ACCESS_TOKEN and X_ACCESS_SECRET (or the names in platforms.x)"
+            ) from None
+        except tweepy.TwitterServerError as exc:
+            raise _NoAnswer(f"X failed {endpoint}: {_messages(exc)}") from None
+        except tweepy.HTTPException as exc:
+            raise PermanentError(f"X refused {endpoint}: {_messages(exc)}") from None
+        except requests.RequestException as exc:
+            raise _NoAnswer(f"X unreachable ({endpoint}): {type(exc).__name__}") from None
+
+    def _too_many(self, endpoint: str, response: requests.Response) -> PlatformError:
+        body = _body(response)
+        if str(body.get("type", "")).endswith("/problems/usage-capped"):
+            return ReadingRefused(
+                f"X's usage cap is reached ({body.get('detail', 'UsageCapExceeded')})",
+                cause="usage_cap",
+            )
+        blocked = self._note_limits(endpoint, response.headers)
+        if blocked is None:
+            return TransientError(f"X's rate limit for {endpoint} (429, no reset time)")
+        until, window = blocked
+        return self._wait(endpoint, until, f"429 Too Many Requests, {window} is used up")
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise TransientError(f"X answered {response.status_code} with no JSON") from None
+    if not isinstance(body, dict):
+        raise TransientError("X answered with JSON that is not an object")
+    return body
+
+
+def _body(response: requests.Response | None) -> dict[str, Any]:
+    if response is None:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _data_list(body: dict[str, Any]) -> list[dict[str, Any]]:
+    data = body.get("data")
+    if not isinstance(data, list):
+        return []
+    return [item for item in data if isinstance(item, dict)]
+
+
+def _included_users(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    includes = body.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    if not isinstance(users, list):
+        return {}
+    out = {}
+    for user in users:
+        if isinstance(user, dict):
+            user_id = x_id(user.get("id"))
+            if user_id is not None:
+                out[user_id] = user
+    return out
+
+
+def _messages(exc: tweepy.HTTPException) -> str:
+    messages = [str(m) for m in getattr(exc, "api_messages", []) if m]
+    status = getattr(exc.response, "status_code", "?")
+    return "; ".join(messages)[:500] if messages else f"HTTP {status}"
+
+
+def _epoch(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

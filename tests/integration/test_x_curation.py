@@ -1,0 +1,104 @@
+"""Reposting on X through the same curation rules as Mastodon, under X's lower caps, without
+reading a post again: the real curator, the X follower and adapter, against the fake X API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.store_curation import CurationSql
+from bot.bootstrap import curators_for
+from bot.core.curation import question_windows
+from bot.runtime.curator import Curator
+from tests.fakes.x_api import FakeXApi
+from tests.support.x_rig import START, ManualClock, XRig, make_x_rig, x_chat
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START - timedelta(minutes=5))
+
+
+@pytest.fixture
+def rig(clock: ManualClock, tmp_path: Path) -> Iterator[XRig]:
+    with FakeXApi(bot_username="chatbot", clock=clock) as fake:
+        for name in ("ann", "bob", "cyd", "dee"):
+            fake.add_user(name, followers=10)
+        fake.add_user("quiet", description="Teacher. #NoBot please")
+        built = make_x_rig(
+            fake, clock, x_chat(fake.base_url), f"sqlite:///{tmp_path / 'x.sqlite3'}"
+        )
+        yield built
+        built.store.close()
+
+
+def x_curator(rig: XRig) -> Curator:
+    [curator] = curators_for(
+        rig.config,
+        {"x": rig.platform},
+        archive=rig.archive,
+        store=rig.store,
+        clock=rig.clock,
+        stop_event=rig.stop,
+    )
+    assert isinstance(curator, Curator)
+    return curator
+
+
+def replied_to(post: dict[str, Any]) -> str | None:
+    refs = [r["id"] for r in post.get("referenced_tweets", []) if r["type"] == "replied_to"]
+    return refs[0] if refs else None
+
+
+def test_one_repost_per_question_by_the_rules_and_nothing_read_again(rig: XRig) -> None:
+    fake, clock = rig.fake, rig.clock
+    curator = x_curator(rig)
+    windows = question_windows(rig.agenda, "x", rig.occurrence.end)
+    capture = rig.capture()
+    rig.publish("intro")
+    rig.publish("q1")
+    q1 = rig.remote_id("q1")
+    good = fake.post_as("ann", "A1 mornings, with the whole team #hexichat")
+    fake.post_as("bob", "A1 evenings #hexichat", reply_to=q1)
+    quiet = fake.post_as("quiet", "A1 a great answer nobody may repost #hexichat")
+    fake.post_as("dee", "Following along", reply_to=good)
+    capture.poll()
+    reads = fake.reads
+
+    clock.advance(minutes=6)
+    curator.tick(rig.occurrence, windows)
+    clock.advance(minutes=4)
+    curator.tick(rig.occurrence, windows)
+
+    assert fake.retweets == [(fake.bot_user_id, good)]
+    assert fake.reads == reads  # the curator scored what the follower captured
+    decisions = {d.post_id: d for d in CurationSql(rig.store.engine).decisions(rig.occurrence.id)}
+    assert decisions[good].state == "boosted"
+    assert decisions[quiet].rule == "nobot"
+
+
+def test_stop_is_confirmed_once_by_a_public_reply_and_honoured(rig: XRig) -> None:
+    fake, clock = rig.fake, rig.clock
+    curator = x_curator(rig)
+    windows = question_windows(rig.agenda, "x", rig.occurrence.end)
+    capture = rig.capture()
+    rig.publish("intro")
+    rig.publish("q1")
+    q1 = rig.remote_id("q1")
+    answer = fake.post_as("cyd", "A1 a fine answer #hexichat")
+    stop = fake.post_as("cyd", "@chatbot stop please", reply_to=q1)
+    capture.poll()
+
+    clock.advance(minutes=6)
+    curator.tick(rig.occurrence, windows)
+    clock.advance(minutes=4)
+    curator.tick(rig.occurrence, windows)
+
+    [confirmation] = [p for p in fake.created_posts if p["text"].startswith("@cyd ")]
+    assert replied_to(confirmation) == stop
+    assert (fake.bot_user_id, answer) not in fake.retweets
+    assert CurationSql(rig.store.engine).optouts() == {f"x:{fake.user_id('cyd')}": "stop"}
