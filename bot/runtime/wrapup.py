@@ -1,0 +1,193 @@
+"""After a chat: its transcript and its wrap-up thread, from what the store holds.
+
+The store gives the archived posts (deleted ones are gone from it), the ledger the ids of the
+bot's question posts, curation the opt-outs and the boosts, the archive's history the people
+seen before. The wrap-up goes out through the publisher, so its keys make it exactly-once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.core.agenda import Occurrence, PlannedPost, build_agenda, occurrence_at
+from bot.core.config import ChatConfig, parse_weekly
+from bot.core.stats import compute_stats
+from bot.core.transcript import build_transcript, questions_from_agenda
+from bot.core.wrapup import wrapup_thread, wrapup_time
+from bot.exports import ExportContext, export_context, write_exports
+from bot.ports import (
+    Archive,
+    ArchiveHistory,
+    Clock,
+    CurationStore,
+    Ledger,
+    PlatformError,
+    PostingPlatform,
+)
+from bot.runtime.publisher import Outcome, PostPublisher
+
+
+def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
+    """The chat's occurrence on a local date, at the chat's local time."""
+    if config.chat.start is not None:
+        at = config.chat.start.time()
+    else:
+        assert config.chat.every is not None  # the config model enforces exactly one
+        _, at = parse_weekly(config.chat.every)
+    return occurrence_at(config, datetime.combine(day, at))
+
+
+def gather(
+    config: ChatConfig,
+    occurrence: Occurrence,
+    *,
+    archive: Archive,
+    ledger: Ledger,
+    curation: CurationStore,
+    history: ArchiveHistory,
+) -> ExportContext:
+    """Everything the transcript and the wrap-up say about one occurrence."""
+    published = {
+        entry.key: entry.remote_id
+        for entry in ledger.entries(occurrence.id)
+        if entry.state == "done" and entry.remote_id
+    }
+    questions = questions_from_agenda(
+        build_agenda(config, occurrence), published, hashtag=config.chat.hashtag
+    )
+    transcript = build_transcript(
+        occurrence.id,
+        archive.posts(occurrence.id),
+        questions,
+        opted_out=frozenset(curation.optouts()),
+    )
+    # Occurrence ids are chat/ISO-date, so "before" in text order is before in time.
+    earlier = history.returning_authors(config.chat.id, before=occurrence.id)
+    boosted = {
+        (d.platform, d.post_id) for d in curation.decisions(occurrence.id) if d.state == "boosted"
+    }
+    stats = compute_stats(transcript, earlier_authors=earlier)
+    return export_context(config, occurrence, transcript, stats, boosted=boosted)
+
+
+def publish_thread(publisher: PostPublisher, thread: Sequence[PlannedPost]) -> list[Outcome]:
+    """Post the thread in order; a part that fails ends it (the next would reply to a hole)."""
+    outcomes: list[Outcome] = []
+    for post in thread:
+        outcome = publisher.publish(post)
+        outcomes.append(outcome)
+        if outcome in ("failed", "interrupted", "missed"):
+            break
+    return outcomes
+
+
+def live_limits(platforms: Mapping[str, PostingPlatform], log: Any) -> dict[str, int]:
+    """Each platform's post length limit as its server says; the chat file's otherwise."""
+    limits = {}
+    for name, platform in platforms.items():
+        try:
+            limits[name] = platform.max_characters()
+        except PlatformError as exc:
+            log.warning("limits.unknown", platform=name, reason=exc.reason)
+    return limits
+
+
+Results = list[tuple[PlannedPost, Outcome | None]]
+
+
+def post_wrapup(
+    config: ChatConfig,
+    occurrence: Occurrence,
+    report: ExportContext,
+    *,
+    publisher: PostPublisher,
+    platforms: Mapping[str, PostingPlatform],
+    log: Any,
+    due: datetime | None = None,
+) -> tuple[Results, list[Path]]:
+    """Post the wrap-up thread on every platform and write the transcript files to the
+    chat's ``wrapup.folder``. Returns each part with its outcome (None: not attempted, an
+    earlier part failed) and the files.
+
+    ``due``: when the thread counts as due; by default its planned time, end + after. Its
+    keys are the planned ones whatever ``due`` is: a thread that went out is never repeated.
+    """
+    thread = wrapup_thread(config, occurrence, report.stats, limits=live_limits(platforms, log))
+    if due is not None:
+        thread = [replace(post, at=due) for post in thread]
+    results: Results = []
+    for platform in platforms:
+        parts = [post for post in thread if post.platform == platform]
+        outcomes: list[Outcome | None] = list(publish_thread(publisher, parts))
+        results += zip(parts, outcomes + [None] * (len(parts) - len(outcomes)), strict=True)
+    files = write_exports(report, config.wrapup.folder)
+    log.info(
+        "wrapup.done",
+        occurrence=occurrence.id,
+        outcomes=[outcome for _, outcome in results],
+        files=[str(f) for f in files],
+    )
+    return results, files
+
+
+class WrapupTask:
+    """A companion of the occurrence: once the capture is over, the wrap-up thread goes out
+    (through the ledger: once, also across restarts) and the transcript files are written."""
+
+    def __init__(
+        self,
+        *,
+        config: ChatConfig,
+        publisher: PostPublisher,
+        platforms: Mapping[str, PostingPlatform],
+        archive: Archive,
+        ledger: Ledger,
+        curation: CurationStore,
+        history: ArchiveHistory,
+        clock: Clock,
+        stop_event: threading.Event,
+        log: Any,
+    ) -> None:
+        self._config = config
+        self._publisher = publisher
+        self._platforms = platforms
+        self._archive = archive
+        self._ledger = ledger
+        self._curation = curation
+        self._history = history
+        self._clock = clock
+        self._stop = stop_event
+        self._log = log
+
+    def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
+        if not self._wait_until(wrapup_time(self._config, occurrence)):
+            return
+        report = gather(
+            self._config,
+            occurrence,
+            archive=self._archive,
+            ledger=self._ledger,
+            curation=self._curation,
+            history=self._history,
+        )
+        post_wrapup(
+            self._config,
+            occurrence,
+            report,
+            publisher=self._publisher,
+            platforms=self._platforms,
+            log=self._log.bind(occurrence=occurrence.id),
+        )
+
+    def _wait_until(self, moment: datetime) -> bool:
+        while not self._stop.is_set():
+            remaining = (moment - self._clock.now()).total_seconds()
+            if remaining <= 0:
+                return True
+            self._stop.wait(min(remaining, 1.0))
+        return False

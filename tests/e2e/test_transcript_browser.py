@@ -1,0 +1,175 @@
+"""The HTML transcript in a real browser: headless Chromium opens it from a file, with the
+network refused, and shows every question without a single request or console error.
+
+Needs Debian's chromium and chromium-driver (.ci/run installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.core.stats import compute_stats
+from bot.core.transcript import build_transcript
+from bot.exports import ExportContext, write_exports
+from tests.support.hostile import hostile_chat
+from tests.support.posts import OCCURRENCE, START
+from tests.support.synthetic_chat import synthetic_chat
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+PHONE_WIDTH = 412
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"):
+    pytest.skip(
+        "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        # The network, refused: no name resolves and every connection goes to a closed port.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    try:
+        driver.set_page_load_timeout(30)
+        # Refused inside the browser too, so that an attempt shows as a failed request.
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]}
+        )
+        # A phone's screen (a headless window is never narrower than 500 pixels).
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE_WIDTH, "height": 915, "deviceScaleFactor": 1, "mobile": True},
+        )
+        yield driver
+    finally:
+        driver.quit()
+
+
+def requests_made(driver: Any) -> list[str]:
+    """Every URL the page asked for, from Chrome's DevTools events."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def console_errors(driver: Any) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def open_transcript(driver: Any, context: ExportContext, folder: Path) -> Path:
+    (html,) = write_exports(context, folder, formats=("html",))
+    # The browser's own start page made requests of its own: drain them, to see the page's.
+    driver.get_log("performance")
+    driver.get_log("browser")
+    driver.get(html.as_uri())
+    return html
+
+
+def chat_of_300_posts() -> ExportContext:
+    chat = synthetic_chat(seed=300, posts=300)
+    transcript = build_transcript(
+        chat.occurrence, chat.posts, chat.questions, opted_out=chat.opted_out
+    )
+    return ExportContext(
+        title="Patient experience in primary care",
+        hashtag="#HEXIchat",
+        chat_id="hexichat",
+        date="2026-12-02",
+        start=chat.start,
+        end=chat.end,
+        zone=ZoneInfo("Europe/London"),
+        transcript=transcript,
+        stats=compute_stats(transcript, earlier_authors=chat.earlier_authors),
+        boosted=chat.boosted,
+    )
+
+
+def test_a_300_post_transcript_shows_its_questions_offline(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    context = chat_of_300_posts()
+    page = open_transcript(browser, context, tmp_path / "out")
+
+    headings = browser.find_elements(By.CSS_SELECTOR, "main section > h2")
+    expected = [g.heading for g in context.transcript.groups]
+    assert [h.text for h in headings] == expected
+    for heading in headings:
+        browser.execute_script("arguments[0].scrollIntoView()", heading)
+        assert heading.is_displayed()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "main article")) == 300 + 2  # + intros
+    chart = browser.find_element(By.CSS_SELECTOR, "figure svg")
+    # Readable on a phone: nothing wider than the screen, so no sideways scrolling.
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH
+    assert chart.size["width"] <= PHONE_WIDTH
+    assert [t.text for t in chart.find_elements(By.CSS_SELECTOR, "text")][-1] == "Q6"
+
+    assert requests_made(browser) == [page.as_uri()]
+    assert console_errors(browser) == []
+    # For a person to look at: the top of the page, and a question with its answers.
+    browser.execute_script("window.scrollTo(0, 0)")
+    assert browser.save_screenshot(str(tmp_path / "transcript-300.png"))
+    browser.execute_script("arguments[0].scrollIntoView()", headings[2])
+    assert browser.save_screenshot(str(tmp_path / "transcript-300-q3.png"))
+
+
+def test_a_hostile_transcript_renders_and_calls_nowhere(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    posts, questions = hostile_chat()
+    transcript = build_transcript(OCCURRENCE, posts, questions)
+    context = ExportContext(
+        title="Hostile chat",
+        hashtag="#HEXIchat",
+        chat_id="hexichat",
+        date="2026-12-02",
+        start=START,
+        end=START + timedelta(hours=1),
+        zone=ZoneInfo("Europe/London"),
+        transcript=transcript,
+        stats=compute_stats(transcript),
+    )
+    page = open_transcript(browser, context, tmp_path / "out")
+
+    assert browser.execute_script("return document.scripts.length") == 0
+    assert browser.execute_script("return window.alerted === undefined")
+    footer = browser.find_element(By.CSS_SELECTOR, "body > footer")
+    browser.execute_script("arguments[0].scrollIntoView()", footer)
+    assert footer.is_displayed()
+    assert "Transcript of #HEXIchat" in footer.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "main article")) == len(posts) - 2
+    assert requests_made(browser) == [page.as_uri()]
+    assert console_errors(browser) == []
+    assert browser.save_screenshot(str(tmp_path / "transcript-hostile.png"))

@@ -1,0 +1,82 @@
+"""`tweetchat run` wraps a chat up by itself: after the capture, the thread goes out once and
+the transcript files are written to wrapup.folder. A second run posts nothing again."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.html_text import html_to_text
+from tests.support.chat_files import RunningBot, run_tweetchat, tweetchat_env, write_chat
+from tests.support.mastodon_server import MastodonServer
+
+pytestmark = pytest.mark.slow
+
+TAG = "#WrapChat"
+
+
+def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
+    """The log event of the bot's post of ``slot``, once it is out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in running.events:
+            if event["event"] == "post.published" and event.get("slot") == slot:
+                return event
+        time.sleep(0.05)
+    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
+
+
+def test_run_posts_the_wrapup_once_and_writes_the_transcript(
+    mastodon: MastodonServer, tmp_path: Path
+) -> None:
+    bot = mastodon.account("wrapbot", bot=True)
+    ana, ben = mastodon.account("ana"), mastodon.account("ben")
+    out = tmp_path / "out"
+    chat = write_chat(
+        tmp_path / "chat.yaml",
+        instance=mastodon.base_url,
+        questions=2,
+        spacing=2,
+        lead=4,
+        chat_id="wrapchat",
+        hashtag=TAG,
+        sections={
+            "wrapup": {
+                "after": "1s",
+                "folder": str(out),
+                "transcript_url": "https://example.org/wrapchat/{date}.html",
+            },
+            "follow": {"margin": "5s", "poll_interval": "3s", "replies_interval": "5s"},
+            "boost": {"mode": "off", "tick": "2s"},
+        },
+    )
+    env = tweetchat_env(database=tmp_path / "store.sqlite3", token=bot.token)
+
+    with RunningBot(chat.path, env=env) as running:
+        asked = published(running, "q1")
+        answer = mastodon.post(ana, f"A1 paper surveys in the waiting room {TAG}")
+        mastodon.post(ben, "comment cards, untagged", in_reply_to_id=asked["remote_id"])
+        assert running.wait_for_event("wrapup.done", timeout=60) is not None, running.output
+        assert running.wait(timeout=30) == 0, running.output
+
+    texts = [html_to_text(s["content"]) for s in mastodon.statuses_of(bot)]
+    thread = [t for t in texts if t.startswith("Thank you all for joining")]
+    assert thread == [
+        f"Thank you all for joining {TAG}: A compressed test chat!\n\n"
+        "2 people took part, with 2 posts and 2 answers to 2 questions.\n\n"
+        f"Q1 top answer: {answer['url']}\n\n"
+        f"The transcript: https://example.org/wrapchat/{chat.occurrence.date}.html"
+    ]
+    base = out / f"wrapchat-{chat.occurrence.date}"
+    page = base.with_suffix(".html").read_text(encoding="utf-8")
+    assert "A1 paper surveys in the waiting room" in page
+    assert "comment cards, untagged" in page
+    assert base.with_suffix(".csv").read_text(encoding="utf-8").count("\n") == 1 + 2 + 4
+
+    again = run_tweetchat("run", str(chat.path), env=env, timeout=60)
+
+    assert again.returncode == 0, again.stderr
+    assert len(mastodon.statuses_of(bot)) == len(texts)
