@@ -12,9 +12,7 @@ domain here; domain blocking is covered by the unit tests (tests/unit/test_curat
 from __future__ import annotations
 
 import itertools
-import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +20,6 @@ from typing import Any
 
 import pytest
 import structlog
-from structlog.testing import capture_logs
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.mastodon import MastodonPlatform
@@ -35,30 +32,12 @@ from bot.core.model import ArchivedPost
 from bot.ports import Published
 from bot.runtime.curator import Curator
 from tests.support.chat_files import ChatFile, write_chat
+from tests.support.clock import ManualClock
 from tests.support.mastodon_server import Account, MastodonServer
 
 WINDOW = 480  # seconds per question
 TICK = timedelta(seconds=15)
 START = datetime(2030, 1, 2, 20, 0)  # local (UTC): far from now, the clock is ours
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.time = now
-
-    def now(self) -> datetime:
-        return self.time
-
-
-@pytest.fixture
-def logs() -> Iterator[list[dict[str, Any]]]:
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        with capture_logs() as captured:
-            yield captured
-    finally:
-        structlog.configure(**saved)
 
 
 @dataclass
@@ -71,7 +50,7 @@ class Chat:
     store: SqlStore
     curation: CurationSql
     archive: SqlArchive
-    clock: FakeClock
+    clock: ManualClock
     platform: MastodonPlatform
     windows: list[Window]
     curator: Curator = field(init=False)
@@ -194,7 +173,7 @@ def make_chat(tmp_path: Path, server: MastodonServer, boost: dict[str, Any]) -> 
         store=store,
         curation=CurationSql(store.engine),
         archive=SqlArchive(store.engine),
-        clock=FakeClock(file.occurrence.start),
+        clock=ManualClock(file.occurrence.start),
         platform=platform,
         windows=question_windows(file.agenda, "mastodon", file.occurrence.end),
     )

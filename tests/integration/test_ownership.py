@@ -20,18 +20,11 @@ from bot.core.agenda import PlannedPost
 from bot.ports import Published
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
 from bot.runtime.publisher import PostPublisher
+from tests.support.clock import ManualClock
 
 T0 = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
 OCC = "hexichat/2026-12-02"
 TTL = DEFAULT_LEASE_TTL
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
 
 
 class RecordingPlatform:
@@ -58,7 +51,7 @@ def leases(store: SqlStore, worker: str) -> SqlLeases:
 
 
 def keeper(
-    store: SqlStore, worker: str, clock: FakeClock, stop: threading.Event | None = None
+    store: SqlStore, worker: str, clock: ManualClock, stop: threading.Event | None = None
 ) -> OwnershipKeeper:
     return OwnershipKeeper(
         ownership=leases(store, worker),
@@ -119,7 +112,7 @@ def test_workers_racing_for_an_occurrence_get_one_owner(database_url: str) -> No
 
 
 def test_a_dead_workers_occurrence_is_taken_over_within_15_seconds(store: SqlStore) -> None:
-    clock = FakeClock(T0)
+    clock = ManualClock(T0)
     owner = keeper(store, "a", clock)
     standby = keeper(store, "b", clock)
     assert owner.wait_to_own(OCC, until=T0 + timedelta(hours=1), acting=threading.Event())
@@ -133,14 +126,14 @@ def test_a_dead_workers_occurrence_is_taken_over_within_15_seconds(store: SqlSto
 
 
 def test_a_worker_whose_lease_was_taken_over_stops_acting(store: SqlStore) -> None:
-    clock = FakeClock(T0)
+    clock = ManualClock(T0)
     owner = keeper(store, "a", clock)
     acting = threading.Event()
     assert owner.wait_to_own(OCC, until=T0 + timedelta(hours=1), acting=acting)
     assert not acting.is_set()
 
-    clock.at = T0 + TTL  # the owner stalled past its lease, and another worker took over
-    assert leases(store, "b").acquire(OCC, now=clock.at)
+    clock.time = T0 + TTL  # the owner stalled past its lease, and another worker took over
+    assert leases(store, "b").acquire(OCC, now=clock.time)
     with capture_logs() as logs:
         owner.renew()
 
@@ -149,7 +142,7 @@ def test_a_worker_whose_lease_was_taken_over_stops_acting(store: SqlStore) -> No
 
 
 def test_a_worker_that_lost_its_lease_posts_nothing(store: SqlStore) -> None:
-    clock = FakeClock(T0)
+    clock = ManualClock(T0)
     platform = RecordingPlatform()
     publisher = PostPublisher(
         ledger=store,
@@ -207,7 +200,7 @@ class NoHeartbeat:
 
 
 def test_a_worker_cut_off_from_the_database_stops_acting_before_its_lease_lapses() -> None:
-    clock = FakeClock(T0)
+    clock = ManualClock(T0)
     ownership = UnreachableLeases()
     cut_off = OwnershipKeeper(
         ownership=ownership,
@@ -223,9 +216,9 @@ def test_a_worker_cut_off_from_the_database_stops_acting_before_its_lease_lapses
 
     renewals = []
     while not acting.is_set():
-        clock.at += cut_off.interval
+        clock.time += cut_off.interval
         cut_off.renew()
-        renewals.append(clock.at)
+        renewals.append(clock.time)
     # It stopped while its lease was still live: no other worker can be acting yet.
     assert renewals[-1] < T0 + TTL
     assert renewals[-1] + cut_off.interval >= T0 + TTL
@@ -233,7 +226,7 @@ def test_a_worker_cut_off_from_the_database_stops_acting_before_its_lease_lapses
 
 def test_a_stop_request_reaches_every_owned_chat(store: SqlStore) -> None:
     stop = threading.Event()
-    running = keeper(store, "a", FakeClock(T0), stop)
+    running = keeper(store, "a", ManualClock(T0), stop)
     acting = threading.Event()
     assert running.wait_to_own(OCC, until=T0 + timedelta(hours=1), acting=acting)
     running.start()
@@ -248,7 +241,7 @@ def test_a_stop_request_reaches_every_owned_chat(store: SqlStore) -> None:
 
 
 def test_a_standby_worker_gives_up_when_the_occurrence_is_over(store: SqlStore) -> None:
-    clock = FakeClock(T0)
+    clock = ManualClock(T0)
     assert leases(store, "a").acquire(OCC, now=T0)
     with capture_logs() as logs:
         owned = keeper(store, "b", clock).wait_to_own(OCC, until=T0, acting=threading.Event())

@@ -7,17 +7,15 @@ ledger stored and what was logged.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 import structlog
-from structlog.testing import capture_logs
 
 from bot.adapters.mastodon import MastodonPlatform
 from bot.adapters.store_sql import SqlStore
@@ -26,18 +24,11 @@ from bot.core.html_text import html_to_text
 from bot.runtime.publisher import PostPublisher
 from tests.fakes.fault_proxy import BadGateway, FaultProxy, RateLimited, Slow
 from tests.support.chat_files import ChatFile, write_chat
+from tests.support.clock import ManualClock
 from tests.support.mastodon_server import Account, MastodonServer
 
 STATUSES = "/api/v1/statuses"
 GRACE = timedelta(minutes=5)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.time = now
-
-    def now(self) -> datetime:
-        return self.time
 
 
 @dataclass
@@ -46,7 +37,7 @@ class Rig:
 
     chat: ChatFile
     store: SqlStore
-    clock: FakeClock
+    clock: ManualClock
     stop: threading.Event
     publisher: PostPublisher
 
@@ -60,18 +51,6 @@ class Rig:
 
 
 MakeRig = Callable[..., Rig]
-
-
-@pytest.fixture
-def logs() -> Iterator[list[dict[str, Any]]]:
-    """Every structlog event, debug included, whatever configuration an earlier test left."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        with capture_logs() as captured:
-            yield captured
-    finally:
-        structlog.configure(**saved)
 
 
 @pytest.fixture
@@ -110,7 +89,7 @@ def make_rig(
         platform = MastodonPlatform(chat.config.platforms.mastodon, token=token or bot.token)
         store = SqlStore.from_url(f"sqlite:///{tmp_path / ledger}.sqlite3")
         stores.append(store)
-        clock = FakeClock(chat.occurrence.start)
+        clock = ManualClock(chat.occurrence.start)
         stop = threading.Event()
         publisher = PostPublisher(
             ledger=store,

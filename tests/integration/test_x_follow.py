@@ -4,32 +4,18 @@ read twice, and the spending recorded must never pass the cap."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
-from structlog.testing import capture_logs
 
 from bot.adapters.store_spending import SpendingSql
 from bot.ports import SearchPage, TransientError
 from bot.runtime.x_follower import ReadingStopped, XCapture
 from tests.fakes.x_api import FakeXApi
 from tests.support.x_rig import START, ManualClock, XRig, make_x_rig, x_chat
-
-
-@pytest.fixture
-def logs() -> Iterator[list[dict[str, Any]]]:
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        with capture_logs() as captured:
-            yield captured
-    finally:
-        structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -6,35 +6,21 @@ the spending table stored, and what was logged.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
-from structlog.testing import capture_logs
 
 from bot.adapters.store_spending import SpendingSql
 from bot.ports import BudgetExhausted, PermanentError, TransientError
 from tests.fakes.x_api import FakeXApi
-from tests.support.x_rig import ManualClock, XRig, make_x_rig, x_chat
-
-
-@pytest.fixture
-def logs() -> Iterator[list[dict[str, Any]]]:
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        with capture_logs() as captured:
-            yield captured
-    finally:
-        structlog.configure(**saved)
+from tests.support.x_rig import START, ManualClock, XRig, make_x_rig, x_chat
 
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(START)
 
 
 @pytest.fixture

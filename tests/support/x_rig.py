@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,25 +28,10 @@ from bot.runtime.publisher import PostPublisher
 from bot.runtime.spending import SpendingMeter
 from bot.runtime.x_follower import XCapture, XFollower
 from tests.fakes.x_api import FakeXApi
+from tests.support.clock import ManualClock
 
 START = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
 TAG = "hexichat"
-
-
-class ManualClock:
-    """Time that moves only when a test says so; the fake calls it, the bot asks ``now``."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.time = now
-
-    def now(self) -> datetime:
-        return self.time
-
-    def __call__(self) -> datetime:
-        return self.time
-
-    def advance(self, **delta: float) -> None:
-        self.time += timedelta(**delta)
 
 
 def x_chat(
