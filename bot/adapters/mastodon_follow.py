@@ -1,0 +1,159 @@
+"""Following a Mastodon hashtag: timeline pages and the live stream, as the ports' records.
+
+Mastodon.py's own streaming is not used: it reads a byte at a time, waits a fixed time
+between reconnects, and drops the connection on a malformed event. The SSE client here ends
+promptly on close, notices a silent server, and lets the follower decide about reconnects.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bot.adapters.sse import SseLost, SseRefused, SseStream
+from bot.ports import (
+    BadEvent,
+    DeleteEvent,
+    Fetched,
+    PermanentError,
+    PostEvent,
+    Skipped,
+    StreamEvent,
+    TagPage,
+    TransientError,
+)
+
+# Mastodon serves at most 40 statuses per timeline page.
+TAG_PAGE_SIZE = 40
+# Mastodon sends a heartbeat comment every few seconds; this much silence means a dead link.
+STREAM_IDLE_SECONDS = 60.0
+# Real Mastodon says "status.update"; Mastodon.py's documentation and some servers use "_".
+_EDIT_EVENTS = ("status.update", "status_update")
+
+Convert = Callable[[Mapping[str, Any]], Fetched]
+
+
+def tag_page_of(page: Sequence[Any], convert: Convert, *, asked_newer_than: str | None) -> TagPage:
+    """A page from Mastodon.py (its ``Link`` header parsed into ``_pagination_*``), or from a
+    server without ``Link``: then the ids of the first and last status are the cursors."""
+    items = [_convert_or_skip(status, convert) for status in page]
+    prev = getattr(page, "_pagination_prev", None)
+    nxt = getattr(page, "_pagination_next", None)
+    has_links = prev is not None or nxt is not None
+    first_id = _raw_id(page[0]) if page else None
+    last_id = _raw_id(page[-1]) if page else None
+    newer = _param(prev, "min_id") or first_id or asked_newer_than
+    older = _param(nxt, "max_id") if has_links else last_id
+    return TagPage(items=items, newer=newer, older=older, full=len(page) >= TAG_PAGE_SIZE)
+
+
+def _convert_or_skip(status: Any, convert: Convert) -> Fetched:
+    if not isinstance(status, Mapping):
+        return Skipped(None, "malformed: a status that is not an object", expected=False)
+    return convert(status)
+
+
+def _raw_id(status: Any) -> str | None:
+    value = status.get("id") if isinstance(status, Mapping) else None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _param(info: Any, name: str) -> str | None:
+    if isinstance(info, Mapping) and info.get(name) is not None:
+        return str(info[name])
+    return None
+
+
+def streaming_url(streaming_base: str, tag: str) -> str:
+    """``wss://streaming.example`` (as /api/v2/instance gives it) to the SSE hashtag URL."""
+    parts = urlsplit(streaming_base.rstrip("/"))
+    scheme = {"wss": "https", "ws": "http"}.get(parts.scheme, parts.scheme)
+    base = parts._replace(scheme=scheme).geturl()
+    return f"{base}/api/v1/streaming/hashtag?tag={quote(tag, safe='')}"
+
+
+def open_hashtag_stream(
+    url: str, *, token: str, connect_timeout: float, convert: Convert
+) -> MastodonEventStream:
+    """A connected stream, or TransientError (try again) / PermanentError (poll instead)."""
+    sse = SseStream(
+        url,
+        headers={"Authorization": f"Bearer {token}", "User-Agent": "tweetchat"},
+        connect_timeout=connect_timeout,
+        idle_timeout=STREAM_IDLE_SECONDS,
+    )
+    try:
+        sse.connect()
+    except SseLost as exc:
+        raise TransientError(f"stream connection failed: {exc}") from None
+    except SseRefused as exc:
+        reason = f"streaming refused: {exc}"
+        if exc.status == 429:
+            raise TransientError(
+                f"rate limited by the server (streaming: {exc})",
+                retry_after=reset_after(exc.headers),
+            ) from None
+        if exc.status >= 500 or exc.status == 408:
+            raise TransientError(reason) from None
+        raise PermanentError(reason) from None
+    return MastodonEventStream(sse, convert)
+
+
+def reset_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds until ``X-RateLimit-Reset``: ISO-8601 from Mastodon, epoch seconds from
+    others (mastodon_mock, GoToSocial)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    value = lowered.get("x-ratelimit-reset", "").strip()
+    now = time.time() if now is None else now
+    if not value:
+        return None
+    if value.isdigit():
+        return max(0.0, int(value) - now)
+    try:
+        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(0.0, reset.timestamp() - now)
+
+
+class MastodonEventStream:
+    def __init__(self, sse: SseStream, convert: Convert) -> None:
+        self._sse = sse
+        self._convert = convert
+
+    def events(self) -> Iterator[StreamEvent]:
+        try:
+            for record in self._sse.records():
+                if record.problem is not None:
+                    yield BadEvent(record.problem)
+                    continue
+                event = self._event(record.event, record.data)
+                if event is not None:
+                    yield event
+        except SseLost as exc:
+            raise TransientError(f"stream lost: {exc}") from None
+        finally:
+            self._sse.release()
+
+    def close(self) -> None:
+        self._sse.close()
+
+    def _event(self, name: str | None, data: str | None) -> StreamEvent | None:
+        if name == "delete":
+            post_id = (data or "").strip()
+            if not post_id or len(post_id) > 64 or any(c.isspace() for c in post_id):
+                return BadEvent("a delete event without a usable id")
+            return DeleteEvent(post_id)
+        if name != "update" and name not in _EDIT_EVENTS:
+            return None  # notifications, filters, announcements: not the follower's business
+        try:
+            status = json.loads(data or "")
+        except ValueError:
+            return BadEvent(f"an {name} event that is not JSON")
+        if not isinstance(status, dict):
+            return BadEvent(f"an {name} event that is not a status")
+        return PostEvent(self._convert(status), edited=name in _EDIT_EVENTS)

@@ -1,0 +1,188 @@
+"""A Mastodon status (JSON from a stream, or Mastodon.py's dict) as a platform-neutral post.
+
+What a server sends is untrusted: every field is checked for its type, text is stripped of
+markup for matching and sanitized for display, and a status that cannot be read, or is
+absurdly large, becomes a ``Skipped`` with the reason instead of an exception.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.html_text import html_to_text
+from bot.core.model import ArchivedPost, Author
+from bot.core.sanitize import sanitize_html
+from bot.ports import Fetched, Skipped
+
+PLATFORM = "mastodon"
+# Mastodon allows 500 characters (some servers 5000 or more); its HTML for that is a few
+# kilobytes. Far beyond it is an attack on the parser or the database, not a chat post.
+MAX_CONTENT_CHARS = 64 * 1024
+_MAX_NAME_CHARS = 200
+_MAX_BIO_CHARS = 4000
+_MAX_ID_CHARS = 64
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+class Malformed(ValueError):
+    """A field is missing or has the wrong type."""
+
+
+def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None) -> Fetched:
+    """The post, or why it is not kept. ``home`` is the server's domain (for local handles)."""
+    raw_id = status.get("id")
+    post_id = _id_or_none(raw_id)
+    try:
+        if post_id is None:
+            raise Malformed("no usable id")
+        in_reply_to = _optional_id(status.get("in_reply_to_id"), "in_reply_to_id")
+        if status.get("reblog"):
+            return Skipped(post_id, "a boost, not a post", in_reply_to)
+        visibility = status.get("visibility")
+        if visibility != "public":
+            return Skipped(post_id, f"not public ({_short(visibility)})", in_reply_to)
+        content = status.get("content")
+        if not isinstance(content, str):
+            raise Malformed("content is not text")
+        if len(content) > MAX_CONTENT_CHARS:
+            return Skipped(
+                post_id,
+                f"too large ({len(content)} characters of content)",
+                in_reply_to,
+                expected=False,
+            )
+        author = _author(status.get("account"), home=home)
+        return ArchivedPost(
+            platform=PLATFORM,
+            id=post_id,
+            occurrence="",
+            url=_web_url(status.get("url")) or _web_url(status.get("uri")) or "",
+            author=author,
+            created_at=_time(status.get("created_at"), "created_at"),
+            text=html_to_text(content),
+            html=sanitize_html(content),
+            in_reply_to=in_reply_to,
+            language=_language(status.get("language")),
+            replies=_count(status.get("replies_count")),
+            boosts=_count(status.get("reblogs_count")),
+            favourites=_count(status.get("favourites_count")),
+            is_own=own_account_id is not None and author.id == own_account_id,
+            edited_at=(
+                _time(status["edited_at"], "edited_at") if status.get("edited_at") else None
+            ),
+        )
+    except Malformed as exc:
+        return Skipped(post_id, f"malformed: {exc}", expected=False)
+
+
+def _author(account: Any, *, home: str) -> Author:
+    if not isinstance(account, Mapping):
+        raise Malformed("no account")
+    account_id = _id_or_none(account.get("id"))
+    acct = account.get("acct")
+    if account_id is None or not isinstance(acct, str) or not acct.strip():
+        raise Malformed("account without id or acct")
+    acct = _clean_line(acct.strip().lstrip("@"), _MAX_NAME_CHARS)
+    handle = f"@{acct}" if "@" in acct else f"@{acct}@{home}"
+    display = account.get("display_name")
+    display_name = _clean_line(display, _MAX_NAME_CHARS) if isinstance(display, str) else ""
+    return Author(
+        platform=PLATFORM,
+        id=account_id,
+        handle=handle,
+        display_name=display_name or acct.split("@")[0],
+        followers=_count(account.get("followers_count")),
+        is_bot=account.get("bot") is True,
+        bio=_bio(account)[:_MAX_BIO_CHARS],
+    )
+
+
+def _bio(account: Mapping[str, Any]) -> str:
+    """The note and the profile fields, as plain text: where people write #nobot."""
+    parts = []
+    note = account.get("note")
+    if isinstance(note, str):
+        parts.append(html_to_text(note[:MAX_CONTENT_CHARS]))
+    fields = account.get("fields")
+    if isinstance(fields, list):
+        for item in fields[:16]:
+            if isinstance(item, Mapping):
+                name, value = item.get("name"), item.get("value")
+                if isinstance(name, str) and isinstance(value, str):
+                    parts.append(f"{html_to_text(name[:1000])}: {html_to_text(value[:1000])}")
+    return "\n".join(p for p in parts if p)
+
+
+def _id_or_none(value: Any) -> str | None:
+    # Mastodon ids are strings; Mastodon.py may hand back ints. Either way, opaque.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    if not text or len(text) > _MAX_ID_CHARS or any(c.isspace() for c in text):
+        return None
+    return text
+
+
+def _optional_id(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    found = _id_or_none(value)
+    if found is None:
+        raise Malformed(f"{name} is not an id")
+    return found
+
+
+def _time(value: Any, name: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise Malformed(f"{name} is not a time") from None
+    else:
+        raise Malformed(f"no {name}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _language(value: Any) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 16 and value.replace("-", "").isalnum():
+        return value
+    return None
+
+
+def _web_url(value: Any) -> str | None:
+    if (
+        isinstance(value, str)
+        and value.startswith(("https://", "http://"))
+        and len(value) < 2048
+        and not any(c.isspace() or c in "<>\"'" for c in value)
+    ):
+        return value
+    return None
+
+
+def _clean_line(value: str, limit: int) -> str:
+    """One line of text without control characters or direction overrides (which would
+    reorder the text around a name on a transcript page)."""
+    kept = "".join(
+        " " if c.isspace() else c
+        for c in value
+        if unicodedata.category(c) != "Cc" and c not in _BIDI_CONTROLS
+    )
+    return " ".join(kept.split())[:limit]
+
+
+def _short(value: Any) -> str:
+    return value[:20] if isinstance(value, str) else "no visibility"

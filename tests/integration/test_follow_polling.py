@@ -1,0 +1,82 @@
+"""A server without streaming: the follower says so, polls the hashtag at its interval (well
+inside the per-user limit), and still captures every public post of the chat."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from bot.adapters.archive_sql import SqlArchive
+from bot.adapters.mastodon import MastodonPlatform
+from bot.adapters.store_sql import SqlStore
+from bot.core.agenda import Occurrence
+from bot.core.config import Follow, MastodonSettings
+from bot.runtime.clock import SystemClock
+from bot.runtime.follower import Follower
+from bot.runtime.logs import get_logger
+from tests.fakes.fault_proxy import FaultProxy
+from tests.support.mastodon_server import MastodonServer, running_mastodon
+
+TAG = "PollChat"
+POLL = timedelta(seconds=3)
+WINDOW = timedelta(seconds=10)
+
+
+@pytest.fixture
+def no_streaming(tmp_path: Path) -> Iterator[MastodonServer]:
+    config = tmp_path / "mastodon_mock.toml"
+    config.write_text("[streaming]\nenabled = false\n", "utf-8")
+    with running_mastodon(config=config) as server:
+        yield server
+
+
+def test_without_streaming_the_hashtag_is_polled_and_nothing_is_missed(
+    no_streaming: MastodonServer, tmp_path: Path
+) -> None:
+    server = no_streaming
+    bot, alice = server.account("pollbot"), server.account("alice")
+    store = SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    archive = SqlArchive(store.engine)
+    now = SystemClock().now()
+    occurrence = Occurrence("pollchat", "2026-12-02", now, now + WINDOW)
+    with FaultProxy(server.base_url) as proxy, capture_logs() as logs:
+        platform = MastodonPlatform(MastodonSettings(instance=proxy.base_url), token=bot.token)
+        follower = Follower(
+            source=platform,
+            archive=archive,
+            ledger=store,
+            clock=SystemClock(),
+            stop_event=threading.Event(),
+            tag=TAG,
+            settings=Follow(margin=timedelta(seconds=1), poll_interval=POLL),
+            after_end=timedelta(0),
+            log=get_logger(),
+        )
+        thread = threading.Thread(target=follower.run, args=(occurrence, []))
+        thread.start()
+        posted = []
+        for n in range(12):
+            posted.append(server.post(alice, f"A1 answer {n} #{TAG}")["id"])
+            time.sleep(0.6)
+        thread.join(timeout=30)
+        requests = proxy.log
+    assert not thread.is_alive()
+
+    assert [p.id for p in archive.posts(occurrence.id)] == posted
+    polling = [line for line in logs if line["event"] == "follow.polling"]
+    assert len(polling) == 1
+    assert "404" in polling[0]["reason"]
+    reads = [r for r in requests if r.path.startswith(f"/api/v1/timelines/tag/{TAG}")]
+    following = [r for r in reads if r.time < now.timestamp() + WINDOW.total_seconds()]
+    # One read at the start, then one per interval: never faster.
+    assert len(following) <= 1 + WINDOW / POLL
+    gaps = [b.time - a.time for a, b in itertools.pairwise(following)]
+    assert all(gap >= POLL.total_seconds() * 0.9 for gap in gaps), gaps
+    store.close()
