@@ -25,5 +25,6 @@ lint: install
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 check: lint test

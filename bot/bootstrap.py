@@ -7,25 +7,52 @@ Platform libraries are imported only here and only when a command needs them, so
 from __future__ import annotations
 
 import os
+import socket
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.core.agenda import Occurrence, Plan, build_agenda, compress, next_occurrence
+from bot.core.agenda import (
+    Occurrence,
+    Plan,
+    PlannedPost,
+)
 from bot.core.checks import check
 from bot.core.config import ChatConfig
 from bot.core.configfile import parse_config
-from bot.core.problems import ConfigError, Problem
-from bot.ports import Clock, Ledger, PlatformError, PostingPlatform
+from bot.core.durations import DURATION_HINT, parse_duration
+from bot.core.planning import LINGER, archived_occurrence, next_plan
+from bot.core.problems import ConfigError, ConfigErrors, Problem
+from bot.ports import (
+    Archive,
+    Clock,
+    CuratingPlatform,
+    HashtagSource,
+    Ledger,
+    PlatformError,
+    PostingPlatform,
+)
 from bot.runtime.logs import get_logger, register_secret
+from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
+
+if TYPE_CHECKING:
+    from bot.core.crowd import CrowdPlan
+    from bot.exports import ExportContext
 
 DEFAULT_DATABASE_URL = "sqlite:///tweetchat.sqlite3"
-# A chat still counts as current this long after its end (a restart resumes it).
-LINGER = timedelta(minutes=1)
+# After SIGTERM, how long the chats get to finish a post in flight: a container is killed
+# 10 s after SIGTERM, and the leases and the heartbeat still have to be handed back.
+SHUTDOWN_BUDGET = 8.0
+# How long after its start a rehearsal's intro goes out (see ``rehearsal_origin``).
+REHEARSAL_LEAD = timedelta(seconds=1)
+# A rehearsal's curation tick at most, in chat time: the tick of a chat file spares a real
+# server's rate limits, which an in-memory one does not have.
+REHEARSAL_TICK = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -35,6 +62,9 @@ class Settings:
     database_url: str
     log_format: str | None  # "json", "console", or None to choose by terminal
     log_level: str
+    lease_ttl: timedelta = DEFAULT_LEASE_TTL
+    # Unique among the workers sharing a database; host:pid unless TWEETCHAT_WORKER_ID says.
+    worker_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,7 +74,26 @@ class Settings:
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             log_format=fmt if fmt in ("json", "console") else None,
             log_level=env.get("TWEETCHAT_LOG_LEVEL", "INFO"),
+            lease_ttl=_lease_ttl(env.get("TWEETCHAT_LEASE_TTL")),
+            worker_id=env.get("TWEETCHAT_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
         )
+
+
+def _lease_ttl(value: str | None) -> timedelta:
+    if not value:
+        return DEFAULT_LEASE_TTL
+    try:
+        ttl = parse_duration(value)
+    except ValueError as exc:
+        ttl, reason = timedelta(0), str(exc)
+    else:
+        reason = "a lease must last longer than 0s"
+    if ttl <= timedelta(0):
+        raise ConfigError(
+            "environment",
+            [Problem(("TWEETCHAT_LEASE_TTL",), reason, f"{DURATION_HINT}; the default is 10s")],
+        )
+    return ttl
 
 
 def load_config(path: Path) -> ChatConfig:
@@ -57,6 +106,42 @@ def load_config(path: Path) -> ChatConfig:
     except UnicodeDecodeError:
         raise ConfigError(str(path), [Problem((), "the file is not UTF-8 text")]) from None
     return parse_config(text, filename=str(path))
+
+
+def load_chats(path: Path) -> list[ChatConfig]:
+    """One chat file, or every chat file (``*.yaml``, ``*.yml``) of a folder."""
+    if not path.is_dir():
+        return [load_config(path)]
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    if not files:
+        raise ConfigError(
+            str(path),
+            [Problem((), "the folder holds no chat file", "put one *.yaml file per chat in it")],
+        )
+    chats: list[ChatConfig] = []
+    errors: list[ConfigError] = []
+    first_file: dict[str, Path] = {}
+    for file in files:
+        try:
+            chat = load_config(file)
+        except ConfigError as exc:
+            errors.append(exc)
+            continue
+        first = first_file.setdefault(chat.chat.id, file)
+        if first != file:
+            problem = Problem(
+                ("chat", "id"),
+                f"the chat id {chat.chat.id!r} is taken by {first.name}",
+                "give each chat its own id: it names the chat's posts in the ledger",
+            )
+            errors.append(ConfigError(str(file), [problem]))
+            continue
+        chats.append(chat)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+    return chats
 
 
 def connect_platforms(
@@ -83,19 +168,70 @@ def connect_platforms(
             from bot.adapters.mastodon import MastodonPlatform
 
             platforms["mastodon"] = MastodonPlatform(mastodon, token=token)
+    if config.platforms.x is not None:
+        x = _connect_x(config, env, problems)
+        if x is not None:
+            platforms["x"] = x
     if problems:
         raise ConfigError("environment", problems)
     return platforms
+
+
+# The X app's four OAuth 1.0a user-context credentials: the setting naming each variable.
+_X_CREDENTIALS = ("api_key_env", "api_secret_env", "access_token_env", "access_secret_env")
+
+
+def _connect_x(
+    config: ChatConfig, env: Mapping[str, str], problems: list[Problem]
+) -> PostingPlatform | None:
+    settings = config.platforms.x
+    assert settings is not None
+    values = {}
+    for field in _X_CREDENTIALS:
+        name = getattr(settings, field)
+        value = env.get(name, "").strip()
+        if not value:
+            problems.append(
+                Problem(
+                    ("platforms", "x", field),
+                    f"the environment variable {name} is not set",
+                    f"export {name}=<from the X app's Keys and tokens (OAuth 1.0a, read and "
+                    "write)>; the four X variables are X_API_KEY, X_API_SECRET, "
+                    "X_ACCESS_TOKEN and X_ACCESS_SECRET unless platforms.x names others",
+                )
+            )
+        else:
+            register_secret(value)
+            values[field] = value
+    if len(values) < len(_X_CREDENTIALS):
+        return None
+    from bot.adapters.x import Credentials, XPlatform
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.spending import SpendingMeter
+
+    clock = SystemClock()
+    log = get_logger(chat=config.chat.id)
+    return XPlatform(
+        settings,
+        credentials=Credentials(
+            api_key=values["api_key_env"],
+            api_secret=values["api_secret_env"],
+            access_token=values["access_token_env"],
+            access_secret=values["access_secret_env"],
+        ),
+        meter=SpendingMeter(platform="x", settings=settings, clock=clock, log=log),
+        clock=clock,
+        log=log,
+    )
 
 
 def console_platforms(
     config: ChatConfig, *, clock: Clock, stream: TextIO | None = None
 ) -> dict[str, PostingPlatform]:
     from bot.adapters.console import ConsolePlatform
+    from bot.core.checks import platform_limits
 
-    limits = {
-        "mastodon": config.platforms.mastodon.max_characters if config.platforms.mastodon else 500
-    }
+    limits = platform_limits(config)
     return {
         name: ConsolePlatform(
             name=name,
@@ -111,41 +247,197 @@ def console_platforms(
 def check_live_limits(
     config: ChatConfig, platforms: Mapping[str, PostingPlatform], path: str
 ) -> None:
-    """Re-check lengths against the limits the servers announce, before posting anything."""
+    """Before posting anything: every token the servers refuse, and lengths against the
+    limits the servers announce. A server that cannot be reached now is not an error: the
+    posts retry it in their time."""
+    from bot.ports import Inspectable, PermanentError
+
     limits = {}
+    refused = []
     for name, platform in platforms.items():
         try:
-            limits[name] = platform.max_characters()
+            if isinstance(platform, Inspectable):
+                limits[name] = platform.account_facts().max_characters
+            else:
+                limits[name] = platform.max_characters()
+        except PermanentError as exc:
+            refused.append(_refused_token(config, name, exc.reason))
         except PlatformError as exc:
             get_logger(platform=name).warning("limits.unknown", reason=exc.reason)
+    if refused:
+        raise ConfigError("environment", refused)
     problems = check(config, limits=limits)
     if problems:
         raise ConfigError(path, problems)
 
 
+def _refused_token(config: ChatConfig, platform: str, reason: str) -> Problem:
+    mastodon = config.platforms.mastodon
+    held_in = (
+        mastodon.token_env if platform == "mastodon" and mastodon else f"{platform}'s variables"
+    )
+    return Problem(
+        ("platforms", platform),
+        f"the server refused the token in {held_in} ({reason})",
+        "create a new access token for the bot account (scopes read and write) and export it",
+    )
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be opened or brought to the latest schema; says why in a line."""
+
+
 def open_store(url: str) -> Any:
+    """The store, migrated to the latest schema."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.schema_version import UnknownSchema
     from bot.adapters.store_sql import SqlStore
 
-    return SqlStore.from_url(url)
+    try:
+        return SqlStore.from_url(url)
+    except (SQLAlchemyError, UnknownSchema) as exc:
+        raise StoreUnavailable(_one_line(exc)) from exc
 
 
-def next_plan(config: ChatConfig, now: datetime) -> Plan:
-    occurrence = next_occurrence(config, now, linger=LINGER)
-    return occurrence, build_agenda(config, occurrence)
+def rehearsal_origin(now: datetime) -> datetime:
+    """When a rehearsal's intro goes out: a moment ahead (at high speeds the first posts are a
+    fraction of a second apart, and setting up must not swallow those gaps), on a whole
+    second, so that the transcript's times, written to the second, are the same from one
+    rehearsal of a seed to the next once counted from the start."""
+    ahead = now + REHEARSAL_LEAD
+    whole = ahead.replace(microsecond=0)
+    return whole if whole == ahead else whole + timedelta(seconds=1)
 
 
-def rehearsal_plan(config: ChatConfig, *, origin: datetime, speed: float) -> Plan:
-    """The next occurrence replayed from ``origin``, ``speed`` times faster."""
-    occurrence, agenda = next_plan(config, origin)
-    agenda = compress(agenda, origin=origin, speed=speed)
-    start = min(p.at for p in agenda if p.kind == "intro")
-    rehearsed = Occurrence(
-        chat_id=occurrence.chat_id,
-        date=occurrence.date,
-        start=start,
-        end=start + config.chat.duration / speed,
+def rehearsal_config(config: ChatConfig, *, speed: float, folder: Path) -> ChatConfig:
+    """The chat file as a rehearsal plays it: capture, curation and wrap-up on the agenda's
+    compressed time, the transcript written to ``folder``. The capture opens at the intro:
+    the reminders, replayed just before it, stay out of the archive as they do in a run
+    (where they come hours ahead). Curation looks often (``REHEARSAL_TICK``): the boosts
+    then go out when the rules allow, wherever the ticks happen to fall, so that a seed
+    gives the same ones every time (if the machine keeps up with the speed)."""
+    follow, boost, wrapup = config.follow, config.boost, config.wrapup
+    # model_copy does not validate: the limits meant for real servers (a tick of at least
+    # 1s, a poll every 3s or more) do not hold for an in-memory one.
+    return config.model_copy(
+        update={
+            "follow": follow.model_copy(
+                update={
+                    "margin": timedelta(0),
+                    "poll_interval": follow.poll_interval / speed,
+                    "replies_interval": follow.replies_interval / speed,
+                }
+            ),
+            "boost": boost.model_copy(
+                update={
+                    "tick": min(boost.tick, REHEARSAL_TICK) / speed,
+                    "min_interval": boost.min_interval / speed,
+                }
+            ),
+            "wrapup": wrapup.model_copy(update={"after": wrapup.after / speed, "folder": folder}),
+        }
     )
-    return rehearsed, agenda
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """A rehearsal's world: the bot's accounts on in-memory servers, and the crowd."""
+
+    platforms: dict[str, PostingPlatform]
+    crowd: CrowdPlan
+    companions: list[Any]  # the crowd playing its plan
+
+
+def rehearsal_world(
+    config: ChatConfig,
+    plan: Plan,
+    *,
+    speed: float,
+    crowd: int,
+    seed: int,
+    clock: Clock,
+    stop_event: threading.Event,
+    stream: TextIO | None = None,
+) -> Rehearsal:
+    """A server per platform of the chat, in memory, with the bot's account and a crowd of
+    ``crowd`` people (``seed`` decides who they are and what they do); the bot's posts,
+    boosts and direct messages are printed on ``stream``."""
+    from urllib.parse import urlsplit
+
+    from bot.adapters.rehearsal import CrowdPlayer, RehearsalPlatform, RehearsalServer, Show
+    from bot.core.checks import platform_limits
+    from bot.core.crowd import plan_crowd
+
+    occurrence, agenda = plan
+    people = plan_crowd(config, seed=seed, size=crowd)
+    show = Show(clock=clock, zone=ZoneInfo(config.chat.timezone), stream=stream)
+    limits = platform_limits(config)
+    mastodon = config.platforms.mastodon
+    homes = {"mastodon": urlsplit(mastodon.instance).hostname if mastodon else None}
+    planned = {post.key: post.at for post in agenda}
+    servers, bots, platforms = [], {}, {}
+    for name in config.platforms.names():
+        server = RehearsalServer(
+            platform=name, home=homes.get(name) or "x.com", epoch=occurrence.start
+        )
+        bot = server.account(
+            config.chat.id.replace("-", "_"), display_name=config.chat.title, bot=True
+        )
+        servers.append(server)
+        bots[name] = bot
+        platforms[name] = RehearsalPlatform(
+            server=server,
+            account=bot,
+            clock=clock,
+            show=show,
+            max_characters=limits.get(name, 500),
+            planned=planned,
+        )
+    player = CrowdPlayer(
+        plan=people,
+        servers=servers,
+        bots=bots,
+        speed=speed,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+    )
+    # Every account before anything happens: account ids in the plan's order, every time.
+    for server in servers:
+        for person in people.people:
+            player.account(server, person)
+    return Rehearsal(dict(platforms), people, [player])
+
+
+def rehearsal_transcript(
+    config: ChatConfig, occurrence: Occurrence, *, since: float
+) -> list[Path] | None:
+    """The transcript files the rehearsal wrote to ``wrapup.folder`` (an earlier
+    rehearsal's do not count: they were written before ``since``, a ``time.time()``), or
+    None if any is missing."""
+    from bot.exports import FORMATS, transcript_basename
+
+    name = transcript_basename(config.chat.id, occurrence.date)
+    files = [config.wrapup.folder / f"{name}.{fmt}" for fmt in FORMATS]
+    if all(f.exists() and f.stat().st_mtime >= since for f in files):
+        return files
+    return None
+
+
+def rehearsal_boosts(store: Any, occurrence: Occurrence) -> tuple[int, dict[str, int]]:
+    """What curation decided in a rehearsal: the posts boosted, and how many posts of others
+    each hard rule kept from being boosted, most first."""
+    from collections import Counter
+
+    from bot.adapters.store_curation import CurationSql
+
+    decisions = CurationSql(store.engine).decisions(occurrence.id)
+    rejected = Counter(
+        d.rule for d in decisions if d.state == "rejected" and d.rule not in (None, "own")
+    )
+    boosted = sum(1 for d in decisions if d.state == "boosted")
+    return boosted, {str(rule): n for rule, n in rejected.most_common()}
 
 
 def run_chat(
@@ -156,11 +448,158 @@ def run_chat(
     clock: Clock,
     stop_event: threading.Event,
     rehearsal: Plan | None = None,
+    ownership: OwnershipKeeper | None = None,
+    archive: Archive | None = None,
+    companions: Sequence[Any] = (),
 ) -> None:
     """Run the next occurrence (a rehearsal's, if given), or the whole series, until it ends
-    or a stop is asked."""
+    or a stop is asked. With ``ownership``, only the occurrences this worker owns. With an
+    ``archive``, the chat is captured on every platform that can follow a hashtag (and
+    curated and wrapped up). ``companions`` run alongside each occurrence too (a rehearsal's
+    crowd)."""
     from bot.runtime.publisher import PostPublisher
     from bot.runtime.runner import OccurrenceRunner, run_series
+
+    log = get_logger(chat=config.chat.id)
+    # Set when the process stops, or (with ownership) when this worker loses the occurrence.
+    acting = stop_event if ownership is None else threading.Event()
+    publisher = PostPublisher(
+        ledger=store,
+        platforms=platforms,
+        clock=clock,
+        grace=config.posts.grace,
+        stop_event=acting,
+        log=log,
+        ownership=None if ownership is None else ownership.ownership,
+    )
+    followers = (
+        followers_for(
+            config, platforms, archive=archive, ledger=store, clock=clock, stop_event=acting
+        )
+        if archive is not None
+        else []
+    )
+    curators = (
+        curators_for(
+            config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
+        )
+        if archive is not None
+        else []
+    )
+    wrapups = (
+        wrapups_for(
+            config,
+            platforms,
+            publisher=publisher,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=acting,
+        )
+        if archive is not None
+        else []
+    )
+    runner = OccurrenceRunner(
+        publisher=publisher,
+        clock=clock,
+        stop_event=acting,
+        log=log,
+        companions=[*followers, *curators, *wrapups, *companions],
+        preparations=x_budgets(config, platforms, store=store),
+    )
+    run_series(
+        next_plan=(lambda _now: rehearsal) if rehearsal else (lambda now: next_plan(config, now)),
+        runner=runner,
+        clock=clock,
+        stop_event=stop_event,
+        linger=timedelta(0) if rehearsal else LINGER,
+        once=rehearsal is not None or config.chat.every is None,
+        ownership=ownership,
+        acting=None if ownership is None else acting,
+        grace=config.posts.grace,
+    )
+
+
+def x_budgets(
+    config: ChatConfig, platforms: Mapping[str, PostingPlatform], *, store: Any
+) -> list[Callable[[Occurrence, Sequence[PlannedPost]], None]]:
+    """Sets the budget of each occurrence on X before anything of it is posted or read:
+    the agenda and the wrap-up reserved, what was spent before a restart counted."""
+    if config.platforms.x is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.spending import SpendingMeter
+
+    meters = [
+        p.meter
+        for p in platforms.values()
+        if isinstance(p, XPlatform) and isinstance(p.meter, SpendingMeter)
+    ]
+    if not meters:
+        return []
+    from bot.adapters.store_spending import SpendingSql
+    from bot.core.budget import wrapup_estimate
+
+    spending = SpendingSql(store.engine)
+
+    def begin(occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
+        done = [e.key for e in store.entries(occurrence.id) if e.state == "done"]
+        for meter in meters:
+            wrapped_up = [k for k in done if k.startswith(f"{occurrence.id}/wrapup-")]
+            later = wrapup_estimate(
+                len(config.posts.questions),
+                transcript_url=config.wrapup.transcript_url is not None,
+                done=sum(1 for k in wrapped_up if k.endswith(f"/{meter.platform}")),
+            )
+            planned = {p.key: p.text for p in agenda if p.platform == meter.platform}
+            meter.begin(occurrence.id, planned, done=done, later=later, store=spending)
+
+    return [begin]
+
+
+def open_archive(store: Any) -> Archive:
+    """The archive, in the store's database."""
+    from bot.adapters.archive_sql import SqlArchive
+
+    return SqlArchive(store.engine)
+
+
+def occurrence_report(
+    config: ChatConfig, store: Any, *, date: str | None, now: datetime
+) -> tuple[Occurrence, ExportContext]:
+    """An occurrence (``date``, else the current or latest one) and what its transcript and
+    wrap-up say, from the store."""
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.wrapup import gather, occurrence_on
+
+    occurrence_id = archived_occurrence(config, date=date, now=now)
+    occurrence = occurrence_on(config, datetime.fromisoformat(occurrence_id.split("/")[1]).date())
+    curation = CurationSql(store.engine)
+    context = gather(
+        config,
+        occurrence,
+        archive=open_archive(store),
+        ledger=store,
+        curation=curation,
+        history=curation,
+    )
+    return occurrence, context
+
+
+def wrapup_now(
+    config: ChatConfig,
+    occurrence: Occurrence,
+    report: ExportContext,
+    *,
+    store: Any,
+    platforms: Mapping[str, PostingPlatform],
+    clock: Clock,
+    stop_event: threading.Event,
+) -> tuple[list[Any], list[Path]]:
+    """Post the wrap-up thread now (`tweetchat wrapup`: asked for by hand, it is not late)
+    and write the transcript files; see ``bot.runtime.wrapup.post_wrapup``."""
+    from bot.runtime.publisher import PostPublisher
+    from bot.runtime.wrapup import post_wrapup
 
     log = get_logger(chat=config.chat.id)
     publisher = PostPublisher(
@@ -169,37 +608,424 @@ def run_chat(
         clock=clock,
         grace=config.posts.grace,
         stop_event=stop_event,
-        log=log,
+        log=log.bind(occurrence=occurrence.id),
     )
-    runner = OccurrenceRunner(publisher=publisher, clock=clock, stop_event=stop_event, log=log)
-    run_series(
-        next_plan=(lambda _now: rehearsal) if rehearsal else (lambda now: next_plan(config, now)),
-        runner=runner,
+    return post_wrapup(
+        config,
+        occurrence,
+        report,
+        publisher=publisher,
+        platforms=platforms,
+        log=log,
+        due=clock.now(),
+    )
+
+
+def followers_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    ledger: Ledger,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """A follower per platform that can follow a hashtag (none when capture is off)."""
+    if not config.follow.enabled:
+        return []
+    from bot.runtime.follower import Follower
+
+    followers: list[Any] = [
+        Follower(
+            source=platform,
+            archive=archive,
+            ledger=ledger,
+            clock=clock,
+            stop_event=stop_event,
+            tag=config.chat.tag,
+            settings=config.follow,
+            after_end=config.wrapup.after,
+            log=get_logger(chat=config.chat.id),
+        )
+        for platform in platforms.values()
+        if isinstance(platform, HashtagSource)
+    ]
+    return followers + _x_followers(
+        config, platforms, archive=archive, ledger=ledger, clock=clock, stop_event=stop_event
+    )
+
+
+def _x_followers(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    ledger: Ledger,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """X is searched, paying for each post read, within the occurrence's budget."""
+    settings = config.platforms.x
+    if settings is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.spending import SpendingMeter
+    from bot.runtime.x_follower import XFollower
+
+    return [
+        XFollower(
+            source=platform,
+            archive=archive,
+            ledger=ledger,
+            meter=platform.meter,
+            clock=clock,
+            stop_event=stop_event,
+            tag=config.chat.tag,
+            follow=config.follow,
+            settings=settings,
+            after_end=config.wrapup.after,
+            log=get_logger(chat=config.chat.id),
+        )
+        for platform in platforms.values()
+        if isinstance(platform, XPlatform) and isinstance(platform.meter, SpendingMeter)
+    ]
+
+
+def curators_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """A curator per platform that can boost: it boosts by the chat's rules (or, with
+    ``boost.mode: off``, only scores) and honours "stop" whatever the mode. None when
+    capture is off: there is nothing to curate, and the run must not outlast the chat."""
+    if not config.follow.enabled:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.curator import Curator
+
+    curation = CurationSql(store.engine)
+    log = get_logger(chat=config.chat.id)
+    curating: list[tuple[ChatConfig, CuratingPlatform]] = [
+        (config, platform)
+        for platform in platforms.values()
+        if isinstance(platform, CuratingPlatform)
+    ]
+    curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
+    return [
+        Curator(
+            config=rules,
+            platform=platform,
+            archive=archive,
+            history=curation,
+            store=curation,
+            ledger=store,
+            clock=clock,
+            stop_event=stop_event,
+            log=log,
+        )
+        for rules, platform in curating
+    ]
+
+
+def wrapups_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    publisher: Any,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """The wrap-up of each occurrence, once its capture is over. None when capture is off:
+    with nothing archived there is nothing to wrap up."""
+    if not config.follow.enabled:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.wrapup import WrapupTask
+
+    curation = CurationSql(store.engine)
+    return [
+        WrapupTask(
+            config=config,
+            publisher=publisher,
+            platforms=platforms,
+            archive=archive,
+            ledger=store,
+            curation=curation,
+            history=curation,
+            clock=clock,
+            stop_event=stop_event,
+            log=get_logger(chat=config.chat.id),
+        )
+    ]
+
+
+def _x_curating(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    clock: Clock,
+    log: Any,
+) -> list[tuple[ChatConfig, CuratingPlatform]]:
+    """X reposts by the same rules under its own, lower caps (its automation rules forbid
+    bulk reposting), from what the follower captured (re-reading would be billed)."""
+    settings = config.platforms.x
+    if settings is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.x_curation import XCuration
+
+    x = platforms.get("x")
+    if not isinstance(x, XPlatform):
+        return []
+    mode = config.boost.mode
+    if mode == "approve":
+        mode = "off"
+        log.warning(
+            "boost.approve_unavailable",
+            platform="x",
+            reason="approve mode sends the hosts a direct message, which the bot does not "
+            "do on X: posts are scored there, not reposted",
+        )
+    rules = config.boost.model_copy(
+        update={
+            "mode": mode,
+            "max_per_question": settings.repost.max_per_question,
+            "max_per_author": settings.repost.max_per_author,
+            "min_interval": settings.repost.min_interval,
+        }
+    )
+    curating = XCuration(
+        platform=x,
+        archive=archive,
+        config=config,
+        clock=clock,
+        linger=config.wrapup.after + LINGER,
+    )
+    return [(config.model_copy(update={"boost": rules}), curating)]
+
+
+def run_chats(
+    chats: Sequence[tuple[ChatConfig, Mapping[str, PostingPlatform]]],
+    *,
+    store: Any,
+    settings: Settings,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> bool:
+    """Run every chat, each in its own thread, acting for an occurrence only while this
+    worker owns it (other workers on the same database share the chats out). Returns False
+    if a chat crashed."""
+    from bot.adapters.leases_sql import SqlHeartbeat, SqlLeases, gone_from_this_host
+
+    log = get_logger(worker=settings.worker_id)
+    keeper = OwnershipKeeper(
+        ownership=SqlLeases(
+            store.engine,
+            worker_id=settings.worker_id,
+            ttl=settings.lease_ttl,
+            holder_gone=gone_from_this_host,
+        ),
+        heartbeat=SqlHeartbeat(
+            store.engine, worker_id=settings.worker_id, host=socket.gethostname(), pid=os.getpid()
+        ),
         clock=clock,
         stop_event=stop_event,
-        linger=timedelta(0) if rehearsal else LINGER,
-        once=rehearsal is not None or config.chat.every is None,
+        ttl=settings.lease_ttl,
+        log=log,
     )
+    crashed = threading.Event()
+    archive = open_archive(store)
 
+    def run_one(config: ChatConfig, platforms: Mapping[str, PostingPlatform]) -> None:
+        try:
+            run_chat(
+                config,
+                platforms=platforms,
+                store=store,
+                clock=clock,
+                stop_event=stop_event,
+                ownership=keeper,
+                archive=archive,
+            )
+        except Exception:
+            # A chat nobody runs must not hide behind a healthy heartbeat: stop the worker,
+            # and let its supervisor (Docker, Heroku) start a fresh one.
+            get_logger(chat=config.chat.id).exception("chat.crashed")
+            crashed.set()
+            stop_event.set()
 
-def plan_rows(config: ChatConfig, *, now: datetime) -> list[dict[str, Any]]:
-    """The next occurrence's agenda as rows for `tweetchat plan`."""
-    from bot.core.checks import platform_limits
-    from bot.core.text import length_for
-
-    zone = ZoneInfo(config.chat.timezone)
-    limits = platform_limits(config)
-    _, agenda = next_plan(config, now)
-    return [
-        {
-            "key": post.key,
-            "kind": post.kind,
-            "local_time": post.at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z"),
-            "utc_time": post.at.strftime("%Y-%m-%d %H:%M:%SZ"),
-            "platform": post.platform,
-            "length": length_for(post.platform, post.text),
-            "limit": limits.get(post.platform),
-            "text": post.text,
-        }
-        for post in agenda
+    threads = [
+        threading.Thread(target=run_one, args=chat, name=f"chat-{chat[0].chat.id}", daemon=True)
+        for chat in chats
     ]
+    keeper.start()
+    log.info("worker.start", chats=[config.chat.id for config, _ in chats])
+    try:
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads) and not stop_event.wait(0.2):
+            pass
+        deadline = time.monotonic() + SHUTDOWN_BUDGET
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        stuck = [t.name for t in threads if t.is_alive()]
+        if stuck:
+            log.warning("shutdown.late", chats=stuck, reason="a post in flight stays claimed")
+    finally:
+        keeper.close()
+        log.info("worker.stop")
+    return not crashed.is_set()
+
+
+def _one_line(exc: Exception) -> str:
+    # Driver errors span several lines (SQL, a documentation link); the first one says it.
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (opening it would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        return None if path.exists() else str(path)
+    return None
+
+
+def upgrade_database(settings: Settings) -> tuple[str | None, str | None]:
+    """Apply the migrations; the revisions before and after."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.migrate import UnknownSchema, upgrade
+    from bot.adapters.store_sql import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        return upgrade(engine)
+    except (SQLAlchemyError, UnknownSchema) as exc:
+        raise StoreUnavailable(_one_line(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def health(
+    settings: Settings, *, max_age: timedelta, host: str | None, now: datetime
+) -> tuple[bool, str]:
+    """Whether a worker (on ``host``; None: anywhere) has written a heartbeat lately, and a
+    one-line reason."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.leases_sql import last_beat
+    from bot.adapters.store_sql import make_engine
+
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing:
+        return False, f"unhealthy: no database file at {missing} (no worker has started)"
+    engine = make_engine(settings.database_url)
+    try:
+        beat = last_beat(engine, host=host)
+    except SQLAlchemyError as exc:
+        return False, f"unhealthy: cannot read the heartbeats: {_one_line(exc)}"
+    finally:
+        engine.dispose()
+    where = f"on {host}" if host else "on any host"
+    if beat is None:
+        return False, f"unhealthy: no worker heartbeat {where}"
+    age = (now - beat.beat_at).total_seconds()
+    if age > max_age.total_seconds():
+        return False, (
+            f"unhealthy: the last heartbeat {where} ({beat.worker_id}) is {age:.0f} s old, "
+            f"more than {max_age.total_seconds():g} s"
+        )
+    return True, f"healthy: {beat.worker_id} beat {max(age, 0.0):.1f} s ago"
+
+
+def doctor_checks(
+    config: ChatConfig, settings: Settings, *, env: Mapping[str, str] | None = None
+) -> list[Any]:
+    """Every check of `tweetchat doctor`: the chat's platforms, then the database."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.migrate import schema_status
+    from bot.adapters.store_sql import make_engine, normalize_url
+    from bot.ports import Inspectable
+    from bot.runtime.doctor import Check, check_platform
+
+    checks: list[Check] = []
+    try:
+        platforms = connect_platforms(config, env=env)
+    except ConfigError as exc:
+        platforms = {}
+        checks += [
+            Check(str(p.loc[1]), "token", False, p.message, p.hint or "") for p in exc.problems
+        ]
+    for name, platform in platforms.items():
+        if isinstance(platform, Inspectable):
+            checks += check_platform(name, platform, config)
+        else:
+            checks.append(Check(name, "token", False, "the doctor cannot inspect this platform"))
+
+    shown = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing:
+        return [
+            *checks,
+            Check(
+                "database",
+                "reachable",
+                False,
+                f"no database file at {missing}",
+                "run `tweetchat db upgrade` to create it, or set DATABASE_URL",
+            ),
+        ]
+    engine = make_engine(settings.database_url)
+    try:
+        status = schema_status(engine)
+    except SQLAlchemyError as exc:
+        return [
+            *checks,
+            Check(
+                "database",
+                "reachable",
+                False,
+                f"{shown}: {_one_line(exc)}",
+                "check DATABASE_URL, and that the database server is up and reachable",
+            ),
+        ]
+    finally:
+        engine.dispose()
+    checks.append(Check("database", "reachable", True, shown))
+    if status.up_to_date:
+        checks.append(Check("database", "migrated", True, f"at the latest schema ({status.head})"))
+    elif not status.known:
+        checks.append(
+            Check(
+                "database",
+                "migrated",
+                False,
+                f"at schema {status.current}, newer than this version knows ({status.head})",
+                "run the newer version of tweetchat that upgraded this database",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "database",
+                "migrated",
+                False,
+                f"at schema {status.current or 'none (empty)'}; this version needs {status.head}",
+                "run `tweetchat db upgrade` (`tweetchat run` also upgrades as it starts)",
+            )
+        )
+    return checks

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import threading
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,17 +50,23 @@ def plan(
     config: ConfigArg,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show every planned post of the next occurrence: key, times, platform, length, text."""
-    from bot.bootstrap import load_config, plan_rows
+    """Show every planned post of the next occurrence: key, times, platform, length, text;
+    on X, what the occurrence will cost."""
+    from bot.bootstrap import load_config
+    from bot.core.planning import plan_rows, x_cost_lines
     from bot.runtime.clock import SystemClock
 
     try:
         chat = load_config(config)
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    rows = plan_rows(chat, now=SystemClock().now())
+    now = SystemClock().now()
+    rows = plan_rows(chat, now=now)
+    costs = x_cost_lines(chat, now=now)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        for line in costs:
+            typer.echo(line, err=True)  # stdout stays one JSON document
         return
     from rich.console import Console
     from rich.table import Table
@@ -76,14 +84,16 @@ def plan(
             row["text"],
         )
     Console(width=max(160, Console().width)).print(table)
+    for line in costs:
+        typer.echo(line)
 
 
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the chat file, for editors."""
-    from bot.core.config import ChatConfig
+    from bot.core.config import json_schema
 
-    typer.echo(json.dumps(ChatConfig.model_json_schema(mode="validation"), indent=2))
+    typer.echo(json.dumps(json_schema(), indent=2))
 
 
 @app.command()
@@ -93,32 +103,48 @@ def run(
         bool, typer.Option("--dry-run", help="Print posts instead of sending them.")
     ] = False,
 ) -> None:
-    """Run the chat's next occurrence and stay up until it ends (a series: forever)."""
+    """Run the chats' next occurrences and stay up until they end (a series: forever).
+
+    CONFIG is a chat file or a folder of them. Workers sharing a database (DATABASE_URL)
+    share the chats out: each occurrence is run by one worker at a time.
+    """
     from bot import bootstrap
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import install_stop_handlers
 
-    settings = bootstrap.Settings.from_env()
-    configure(json=_json_logs(settings.log_format), level=settings.log_level)
     clock = SystemClock()
     try:
-        chat = bootstrap.load_config(config)
+        settings = bootstrap.Settings.from_env()
+        configure(json=_json_logs(settings.log_format), level=settings.log_level)
+        chats = bootstrap.load_chats(config)
         if dry_run:
-            platforms = bootstrap.console_platforms(chat, clock=clock)
+            platforms = [bootstrap.console_platforms(chat, clock=clock) for chat in chats]
             store = bootstrap.open_store("sqlite://")  # a dry run must not touch the ledger
         else:
-            platforms = bootstrap.connect_platforms(chat)
-            bootstrap.check_live_limits(chat, platforms, str(config))
+            platforms = [bootstrap.connect_platforms(chat) for chat in chats]
+            for chat, chat_platforms in zip(chats, platforms, strict=True):
+                bootstrap.check_live_limits(chat, chat_platforms, str(config))
             store = bootstrap.open_store(settings.database_url)
     except ConfigError as exc:
         raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot open the database: {exc}", err=True)
+        raise typer.Exit(1) from None
     stop = threading.Event()
-    install_stop_handlers(stop, get_logger(chat=chat.chat.id))
+    install_stop_handlers(stop, get_logger(worker=settings.worker_id))
     try:
-        bootstrap.run_chat(chat, platforms=platforms, store=store, clock=clock, stop_event=stop)
+        finished = bootstrap.run_chats(
+            list(zip(chats, platforms, strict=True)),
+            store=store,
+            settings=settings,
+            clock=clock,
+            stop_event=stop,
+        )
     finally:
         store.close()
+    if not finished:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -127,14 +153,31 @@ def rehearse(
     speed: Annotated[
         float, typer.Option(min=1, max=3600, help="Time compression: 120 plays 1 h in 30 s.")
     ] = 60,
+    crowd: Annotated[
+        int, typer.Option(min=0, max=1000, help="How many invented people take part.")
+    ] = 36,
+    seed: Annotated[
+        int, typer.Option(help="Decides who they are and what they say: same seed, same chat.")
+    ] = 1,
+    out: Annotated[
+        Path, typer.Option(help="Where the transcript goes (not the chat's wrapup.folder).")
+    ] = Path("out/rehearsal"),
 ) -> None:
-    """Play the whole occurrence now, time compressed, on the console. Nothing is sent."""
+    """Play the whole occurrence now, time compressed, on the console, with a simulated crowd:
+    the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
+    import time
+
     from bot import bootstrap
+    from bot.core import planning
+    from bot.core.wrapup import wrapup_time
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import install_stop_handlers
 
-    settings = bootstrap.Settings.from_env()
+    try:
+        settings = bootstrap.Settings.from_env()
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
     # The posts are the show; log lines go to stderr so they do not interleave.
     configure(json=_json_logs(settings.log_format), level="WARNING", stream=sys.stderr)
     clock = SystemClock()
@@ -142,30 +185,381 @@ def rehearse(
         chat = bootstrap.load_config(config)
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    origin = clock.now()
-    rehearsal = bootstrap.rehearsal_plan(chat, origin=origin, speed=speed)
+    store = bootstrap.open_store("sqlite://")
+    started = time.time()
+    origin = bootstrap.rehearsal_origin(clock.now())
+    rehearsal = planning.rehearsal_plan(chat, origin=origin, speed=speed)
     occurrence, agenda = rehearsal
+    rehearsed = bootstrap.rehearsal_config(chat, speed=speed, folder=out)
+    capturing = chat.follow.enabled
+    stop = threading.Event()
+    world = bootstrap.rehearsal_world(
+        rehearsed, rehearsal, speed=speed, crowd=crowd, seed=seed, clock=clock, stop_event=stop
+    )
+    ends = wrapup_time(rehearsed, occurrence) if capturing else occurrence.end
     typer.echo(
         f"Rehearsing {chat.chat.hashtag} ({occurrence.date}) at {speed:g}x: "
-        f"{len(agenda)} posts over {(occurrence.end - origin).total_seconds():.0f} s. "
-        "Nothing is sent anywhere."
+        f"{len(agenda)} posts over {(occurrence.end - origin).total_seconds():.0f} s"
+        + (f", the wrap-up at {(ends - origin).total_seconds():.0f} s" if capturing else "")
+        + ". Nothing is sent anywhere."
     )
-    platforms = bootstrap.console_platforms(chat, clock=clock)
-    store = bootstrap.open_store("sqlite://")
-    stop = threading.Event()
+    if capturing:
+        typer.echo(f"The crowd (seed {seed}): {world.crowd.summary(chat.chat.hashtag)}.")
+    else:
+        typer.echo("Capture is off in this chat file (follow.enabled: false): no crowd.")
     install_stop_handlers(stop, get_logger(chat=chat.chat.id))
     try:
         bootstrap.run_chat(
-            chat,
-            platforms=platforms,
+            rehearsed,
+            platforms=world.platforms,
             store=store,
             clock=clock,
             stop_event=stop,
             rehearsal=rehearsal,
+            archive=bootstrap.open_archive(store),
+            companions=world.companions if capturing else (),
+        )
+        boosted, rejected = bootstrap.rehearsal_boosts(store, occurrence)
+    finally:
+        store.close()
+    if stop.is_set():
+        typer.echo("Rehearsal stopped.")
+        return
+    if capturing:
+        kept = ", ".join(f"{rule} {n}" for rule, n in rejected.items()) or "none"
+        typer.echo(f"Boosted {boosted} posts. Not boosted, by rule: {kept}.")
+        written = bootstrap.rehearsal_transcript(rehearsed, occurrence, since=started)
+        if written is None:
+            typer.echo("The transcript was not written: see the log above.", err=True)
+            raise typer.Exit(1)
+        typer.echo("Transcript:")
+        for path in written:
+            typer.echo(f"  {path}")
+    typer.echo("Rehearsal finished.")
+
+
+db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (DATABASE_URL, or the SQLite file) to the latest schema.
+
+    `tweetchat run` does this too as it starts; run it by hand before a deploy, or to check.
+    """
+    from bot import bootstrap
+
+    try:
+        before, after = bootstrap.upgrade_database(bootstrap.Settings.from_env())
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot upgrade the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if before == after:
+        typer.echo(f"the database is at the latest schema ({after})")
+    else:
+        typer.echo(f"upgraded the database from {before or 'empty'} to {after}")
+
+
+@app.command()
+def health(
+    max_age: Annotated[
+        str, typer.Option("--max-age", help="How old the last heartbeat may be: 30s, 2m.")
+    ] = "30s",
+    any_host: Annotated[
+        bool,
+        typer.Option("--any-host", help="Any worker of the database, not only this host's."),
+    ] = False,
+) -> None:
+    """Exit 0 if a worker on this host wrote a heartbeat lately, 1 otherwise (one line why).
+
+    For a container's HEALTHCHECK: it reads the database the worker writes to.
+    """
+    import socket
+
+    from bot import bootstrap
+    from bot.core.durations import DURATION_HINT, parse_duration
+    from bot.runtime.clock import SystemClock
+
+    try:
+        age = parse_duration(max_age)
+    except ValueError as exc:
+        typer.echo(f"--max-age: {exc}; {DURATION_HINT}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    try:
+        settings = bootstrap.Settings.from_env()
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    healthy, reason = bootstrap.health(
+        settings,
+        max_age=age,
+        host=None if any_host else socket.gethostname(),
+        now=SystemClock().now(),
+    )
+    typer.echo(reason)
+    raise typer.Exit(0 if healthy else 1)
+
+
+@app.command()
+def doctor(config: ConfigArg) -> None:
+    """Check that a chat can run: tokens, scopes, bot flag, post limits, database (exit 1).
+
+    Per platform: the token works; it may read, post and boost; the account is flagged as a
+    bot; every post fits the server's limit. Then the database is reachable and migrated.
+    Nothing is posted or boosted: write access is tested with requests the server refuses.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot import bootstrap
+
+    try:
+        settings = bootstrap.Settings.from_env()
+        chat = bootstrap.load_config(config)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    checks = bootstrap.doctor_checks(chat, settings)
+    table = Table(title=f"tweetchat doctor: {chat.chat.title}", show_lines=True)
+    for column in ("", "check", "result", "detail", "fix"):
+        table.add_column(column, overflow="fold")
+    for item in checks:
+        table.add_row(
+            item.area,
+            item.name,
+            "ok" if item.ok else "[bold red]FAIL[/]",
+            item.detail,
+            item.fix,
+        )
+    Console(width=max(160, Console().width)).print(table)
+    failures = sum(not item.ok for item in checks)
+    if failures:
+        typer.echo(f"{failures} check{'s' if failures != 1 else ''} failed.", err=True)
+        raise typer.Exit(1)
+    typer.echo("All checks passed.")
+
+
+@app.command()
+def archive(
+    config: ConfigArg,
+    occurrence: Annotated[
+        str | None,
+        typer.Option(
+            "--occurrence",
+            metavar="DATE",
+            help="The occurrence's date (2026-12-02); default: the current or latest one.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Every archived post, as JSON, for scripts.")
+    ] = False,
+    latest: Annotated[int, typer.Option(min=0, help="How many of the latest posts to list.")] = 20,
+) -> None:
+    """What the bot captured of a chat: counts per question and the latest posts."""
+    from zoneinfo import ZoneInfo
+
+    from bot import bootstrap
+    from bot.core import planning
+    from bot.core.answers import question_counts
+    from bot.runtime.clock import SystemClock
+
+    try:
+        settings = bootstrap.Settings.from_env()
+        chat = bootstrap.load_config(config)
+        occurrence_id = planning.archived_occurrence(chat, date=occurrence, now=SystemClock().now())
+        store = bootstrap.open_store(settings.database_url)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot open the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        posts = bootstrap.open_archive(store).posts(occurrence_id)
+    finally:
+        store.close()
+    if as_json:
+        rows = [
+            {
+                "platform": p.platform,
+                "id": p.id,
+                "url": p.url,
+                "author": p.author.handle,
+                "created_at": p.created_at.isoformat(),
+                "in_reply_to": p.in_reply_to,
+                "question": p.question,
+                "rule": p.rule,
+                "text": p.text,
+            }
+            for p in posts
+        ]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not posts:
+        typer.echo(f"Nothing captured yet for {occurrence_id}.")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    own = sum(p.is_own for p in posts)
+    console = Console(width=max(120, Console().width))
+    console.print(f"{occurrence_id}: {len(posts)} posts captured ({own} by the bot)")
+    counts = Table(title="Answers per question")
+    for column in ("question", "posts", "decided by"):
+        counts.add_column(column)
+    for count in question_counts(posts):
+        counts.add_row(
+            f"Q{count.question}" if count.question is not None else "none",
+            str(count.total),
+            ", ".join(f"{rule} {n}" for rule, n in count.by_rule),
+        )
+    console.print(counts)
+    zone = ZoneInfo(chat.chat.timezone)
+    table = Table(title=f"Latest {min(latest, len(posts))} posts")
+    for column in ("time", "author", "Q", "rule", "text"):
+        table.add_column(column, overflow="fold")
+    for p in posts[-latest:] if latest else []:
+        table.add_row(
+            p.created_at.astimezone(zone).strftime("%H:%M:%S"),
+            p.author.handle + (" (bot)" if p.is_own else ""),
+            str(p.question) if p.question is not None else "",
+            p.rule or "",
+            " ".join(p.text.split())[:100],
+        )
+    console.print(table)
+
+
+OccurrenceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--occurrence",
+        metavar="DATE",
+        help="The occurrence's date (2026-12-02); default: the current or latest one.",
+    ),
+]
+
+
+class ExportFormat(StrEnum):
+    html = "html"
+    md = "md"
+    csv = "csv"
+    json = "json"
+
+
+def _open_report(config: Path, occurrence: str | None) -> tuple[Any, Any, Any, Any, Any]:
+    """Settings, chat, open store, occurrence and its report; exits on a bad file or date,
+    an unreachable database, or an occurrence with nothing captured."""
+    from bot import bootstrap
+    from bot.runtime.clock import SystemClock
+
+    try:
+        settings = bootstrap.Settings.from_env()
+        chat = bootstrap.load_config(config)
+        store = bootstrap.open_store(settings.database_url)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot open the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        found, report = bootstrap.occurrence_report(
+            chat, store, date=occurrence, now=SystemClock().now()
+        )
+    except ConfigError as exc:
+        store.close()
+        raise _fail_config(exc) from None
+    if not report.rows:
+        store.close()
+        typer.echo(f"Nothing captured for {found.id}: nothing to wrap up.", err=True)
+        raise typer.Exit(1)
+    return settings, chat, store, found, report
+
+
+@app.command()
+def export(
+    config: ConfigArg,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="html: one self-contained page.")
+    ] = ExportFormat.html,
+    occurrence: OccurrenceOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="A file, a folder, or - for standard output; default: the chat's wrapup.folder.",
+        ),
+    ] = None,
+) -> None:
+    """Write an occurrence's transcript, grouped by question, with its statistics."""
+    from bot.exports import render, write_export
+
+    _, chat, store, found, report = _open_report(config, occurrence)
+    store.close()
+    if output == Path("-"):
+        sys.stdout.write(render(report, fmt.value))
+        return
+    target = output if output is not None else chat.wrapup.folder
+    if output is None or target.is_dir():
+        target = target / f"{report.basename}.{fmt.value}"
+    write_export(report, fmt.value, target)
+    typer.echo(f"Wrote {target} ({len(report.rows)} posts of {found.id}).")
+
+
+@app.command()
+def wrapup(
+    config: ConfigArg,
+    occurrence: OccurrenceOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the thread; post and write nothing.")
+    ] = False,
+) -> None:
+    """Post an occurrence's wrap-up thread and write its transcript to wrapup.folder.
+
+    A thread that went out already is not posted again (the ledger knows its keys).
+    """
+    from bot import bootstrap
+    from bot.core.checks import platform_limits
+    from bot.core.text import length_for
+    from bot.core.wrapup import wrapup_thread
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.logs import configure, get_logger
+    from bot.runtime.runner import install_stop_handlers
+
+    settings, chat, store, found, report = _open_report(config, occurrence)
+    try:
+        if dry_run:
+            limits = platform_limits(chat)
+            for post in wrapup_thread(chat, found, report.stats):
+                length = length_for(post.platform, post.text)
+                typer.echo(f"{post.key} ({length}/{limits.get(post.platform, '?')})")
+                typer.echo(textwrap.indent(post.text, "    ") + "\n")
+            typer.echo("Dry run: nothing was posted or written.")
+            return
+        configure(json=_json_logs(settings.log_format), level=settings.log_level)
+        try:
+            platforms = bootstrap.connect_platforms(chat)
+        except ConfigError as exc:
+            raise _fail_config(exc) from None
+        stop = threading.Event()
+        install_stop_handlers(stop, get_logger(chat=chat.chat.id))
+        results, files = bootstrap.wrapup_now(
+            chat,
+            found,
+            report,
+            store=store,
+            platforms=platforms,
+            clock=SystemClock(),
+            stop_event=stop,
         )
     finally:
         store.close()
-    typer.echo("Rehearsal finished." if not stop.is_set() else "Rehearsal stopped.")
+    for post, outcome in results:
+        typer.echo(f"{post.key}: {outcome or 'not posted (an earlier part failed)'}")
+    for path in files:
+        typer.echo(f"Wrote {path}")
+    if any(outcome not in ("published", "recovered", "skipped") for _, outcome in results):
+        raise typer.Exit(1)
 
 
 def _json_logs(fmt: str | None) -> bool | None:

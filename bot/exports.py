@@ -77,7 +77,7 @@ class ExportContext:
 
     @property
     def basename(self) -> str:
-        return f"{self.chat_id}-{self.date}"
+        return transcript_basename(self.chat_id, self.date)
 
     @cached_property
     def rows(self) -> list[_Row]:
@@ -127,6 +127,11 @@ def export_context(
 def render(ctx: ExportContext, fmt: Format) -> str:
     renderers = {"html": to_html, "md": to_markdown, "csv": to_csv, "json": to_json}
     return renderers[fmt](ctx)
+
+
+def transcript_basename(chat_id: str, date: str) -> str:
+    """The name of an occurrence's transcript files, without the extension."""
+    return f"{chat_id}-{date}"
 
 
 def write_exports(

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.sql_schema import (
@@ -100,6 +111,50 @@ class SqlArchive:
                 )
             ).scalars()
             return set(found)
+
+    def window_posts(
+        self, occurrence: str, platform: str, *, question: int, start: datetime, end: datetime
+    ) -> list[ArchivedPost]:
+        # SQLite compares the stored UTC times as text: the bounds must be UTC too.
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        answering = or_(
+            _posts.c.question == question,
+            and_(
+                _posts.c.question.is_(None),
+                _posts.c.created_at >= start,
+                _posts.c.created_at < end,
+            ),
+        )
+        return self._select(occurrence, platform, answering)
+
+    def author_posts(
+        self, occurrence: str, platform: str, author_ids: Collection[str]
+    ) -> list[ArchivedPost]:
+        if not author_ids:
+            return []
+        return self._select(occurrence, platform, _posts.c.author_id.in_(author_ids))
+
+    def others_texts(self, occurrence: str, platform: str) -> list[str]:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(_posts.c.text).where(
+                    _posts.c.occurrence == occurrence,
+                    _posts.c.platform == platform,
+                    _posts.c.is_own.is_(False),
+                )
+            ).scalars()
+            return list(found)
+
+    def _select(
+        self, occurrence: str, platform: str, condition: ColumnElement[bool]
+    ) -> list[ArchivedPost]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_posts)
+                .where(_posts.c.occurrence == occurrence, _posts.c.platform == platform, condition)
+                .order_by(_posts.c.created_at, _posts.c.id)
+            ).all()
+        return [_post(row._mapping) for row in rows]
 
     def cursor(self, name: str) -> str | None:
         with self.engine.connect() as conn:

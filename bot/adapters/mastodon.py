@@ -7,25 +7,46 @@ after a short timeout, so that waiting is ours: logged, bounded and cut short by
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from mastodon import (
     Mastodon,
     MastodonAPIError,
     MastodonNetworkError,
+    MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
 )
 
 from bot.core.config import MastodonSettings
-from bot.core.html_text import same_text
-from bot.ports import PermanentError, Published, TransientError
+from bot.core.html_text import html_to_text, same_text
+from bot.core.model import Author
+from bot.ports import (
+    AccountFacts,
+    Capability,
+    EventStream,
+    Fetched,
+    Mention,
+    PermanentError,
+    PostState,
+    Published,
+    TagPage,
+    TransientError,
+)
 
 # How many of its own latest statuses the bot reads to recover a post after a crash.
 _RECOVERY_WINDOW = 40
+# Mastodon ids are positive snowflakes: no status has this one.
+_NO_SUCH_STATUS = "0"
+# Mastodon serves at most 20 statuses per GET /api/v1/statuses?id[]=...
+_STATUSES_PER_REQUEST = 20
+# Pages of 40 mentions read in one go (a cursor picks up the rest next time).
+_MENTION_PAGES = 5
 
 
 def _aware(value: Any) -> datetime | None:
@@ -48,6 +69,8 @@ class MastodonPlatform:
             user_agent="tweetchat",
         )
         self._me: str | None = None
+        self._home: str | None = None
+        self._streaming: str | None = None
 
     def max_characters(self) -> int:
         with self._errors():
@@ -85,6 +108,199 @@ class MastodonPlatform:
                 return Published(str(status["id"]), str(status["url"]), created)
         return None
 
+    # -- curation: re-reading posts, boosts, mentions, direct messages (issue 4) -----------
+    # Never a like or a follow: boosting is the only way the bot touches others' posts.
+
+    def home(self) -> str:
+        if self._home is None:
+            with self._errors():
+                domain = self.api.instance_v2().get("domain")
+            self._home = str(domain or urlsplit(self._settings.instance).netloc).lower()
+        return self._home
+
+    def own_author(self) -> Author:
+        with self._errors():
+            account = self.api.account_verify_credentials()
+        return self._author(account)
+
+    def fetch_posts(self, ids: Sequence[str]) -> list[PostState]:
+        states = []
+        for start in range(0, len(ids), _STATUSES_PER_REQUEST):
+            with self._errors():
+                statuses = self.api.statuses(list(ids[start : start + _STATUSES_PER_REQUEST]))
+            states += [state for state in map(self._post_state, statuses) if state is not None]
+        return states
+
+    def boost(self, post_id: str) -> Published:
+        # Public: a boost is how the chat sees the answer. Mastodon answers a repeat with the
+        # existing boost, which makes a retry after a crash harmless.
+        with self._errors():
+            status = self.api.status_reblog(post_id, visibility="public")
+        return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
+
+    def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
+        notes: list[Any] = []
+        if after is None:
+            # No cursor yet: the latest few pages, newest first, read backwards.
+            max_id = None
+            for _ in range(_MENTION_PAGES):
+                with self._errors():
+                    page = self.api.notifications(types=["mention"], max_id=max_id, limit=40)
+                notes += page
+                if len(page) < 40:
+                    break
+                max_id = page[-1]["id"]
+            notes.reverse()
+        else:
+            # min_id gives the page just after the cursor (listed newest first).
+            cursor = after
+            for _ in range(_MENTION_PAGES):
+                with self._errors():
+                    page = self.api.notifications(types=["mention"], min_id=cursor, limit=40)
+                notes += reversed(page)
+                if len(page) < 40:
+                    break
+                cursor = str(page[0]["id"])
+        cursor_after = str(notes[-1]["id"]) if notes else after
+        return [m for m in map(self._mention, notes) if m is not None], cursor_after
+
+    def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+        with self._errors():
+            status = self.api.status_post(
+                text, in_reply_to_id=in_reply_to, visibility="direct", idempotency_key=key
+            )
+        return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
+
+    def _author(self, account: Any) -> Author:
+        # The archive's reading of an account (checked, plain-text bio and fields), so the
+        # curator compares like with like.
+        from bot.adapters.mastodon_status import _author
+
+        return _author(account, home=self.home())
+
+    def _post_state(self, status: Any) -> PostState | None:
+        from bot.adapters.mastodon_status import Malformed
+
+        try:
+            author = self._author(status.get("account"))
+        except Malformed:
+            return None  # unreadable: not a candidate
+        return PostState(
+            post_id=str(status["id"]),
+            visibility=str(status.get("visibility")),
+            replies=int(status.get("replies_count") or 0),
+            boosts=int(status.get("reblogs_count") or 0),
+            favourites=int(status.get("favourites_count") or 0),
+            author=author,
+        )
+
+    def _mention(self, note: Any) -> Mention | None:
+        status = note.get("status")
+        if status is None:
+            return None  # the post was deleted since
+        from bot.adapters.mastodon_status import Malformed
+
+        try:
+            author = self._author(note.get("account"))
+        except Malformed:
+            return None
+        created = _aware(status["created_at"]) or datetime.now(UTC)
+        reply_to = status.get("in_reply_to_id")
+        return Mention(
+            cursor=str(note["id"]),
+            status_id=str(status["id"]),
+            author=author,
+            text=html_to_text(str(status.get("content") or "")),
+            visibility=str(status.get("visibility") or "public"),
+            in_reply_to=str(reply_to) if reply_to is not None else None,
+            created_at=created,
+        )
+
+    # -- doctor: what the token may do, found out without posting or boosting anything ----
+
+    def account_facts(self) -> AccountFacts:
+        with self._errors():
+            account = self.api.account_verify_credentials()
+        return AccountFacts(
+            username=str(account["acct"]),
+            bot=bool(account.get("bot")),
+            max_characters=self.max_characters(),
+        )
+
+    def probe(self, capability: Capability) -> None:
+        if capability == "read":
+            with self._errors():
+                self.api.timeline_home(limit=1)
+            return
+        # A blank post, and a boost of a status that cannot exist, pass the scope check and
+        # are then refused (422, 404); a token without the scope gets 403 before that.
+        with self._errors():
+            try:
+                if capability == "post":
+                    self.api.status_post("")
+                else:
+                    self.api.status_reblog(_NO_SUCH_STATUS)
+            except MastodonAPIError as exc:
+                if _http_status(exc) not in (404, 422):
+                    raise
+
+    # -- following: the hashtag timeline, replies to the bot's posts, the stream (issue 3) --
+    # The conversion and the stream live in mastodon_status / mastodon_follow.
+
+    def tag_page(
+        self, tag: str, *, newer_than: str | None = None, older_than: str | None = None
+    ) -> TagPage:
+        from bot.adapters.mastodon_follow import TAG_PAGE_SIZE, tag_page_of
+
+        with self._errors():
+            page = self.api.timeline_hashtag(
+                tag, min_id=newer_than, max_id=older_than, limit=TAG_PAGE_SIZE
+            )
+        return tag_page_of(page, self._converter(), asked_newer_than=newer_than)
+
+    def replies(self, post_id: str) -> list[Fetched]:
+        with self._errors():
+            context = self.api.status_context(post_id)
+        descendants = context.get("descendants") if isinstance(context, dict) else None
+        convert = self._converter()
+        return [convert(s) for s in descendants or [] if isinstance(s, dict)]
+
+    def fetch(self, post_id: str) -> Fetched | None:
+        with self._errors():
+            try:
+                status = self.api.status(post_id)
+            except MastodonNotFoundError:
+                return None
+        return self._converter()(status)
+
+    def open_stream(self, tag: str) -> EventStream:
+        from bot.adapters.mastodon_follow import open_hashtag_stream, streaming_url
+
+        return open_hashtag_stream(
+            streaming_url(self._streaming_base(), tag),
+            token=str(self.api.access_token),
+            connect_timeout=self._settings.request_timeout.total_seconds(),
+            convert=self._converter(),
+        )
+
+    def _converter(self) -> Callable[[Any], Fetched]:
+        # Resolved here, in the caller's thread: the stream's thread must not make requests.
+        from bot.adapters.mastodon_status import to_post
+
+        return partial(to_post, home=self.home(), own_account_id=self.account_id())
+
+    def _streaming_base(self) -> str:
+        # The stream may live on its own host; the instance says where (once per process).
+        if self._streaming is None:
+            with self._errors():
+                instance = self.api.instance_v2()
+            try:
+                base = instance["configuration"]["urls"]["streaming"]
+            except (KeyError, TypeError):
+                base = None
+            self._streaming = base if isinstance(base, str) and base else self._settings.instance
+        return self._streaming
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
@@ -97,6 +313,12 @@ class MastodonPlatform:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except MastodonAPIError as exc:
             raise PermanentError(f"the server refused: {_describe(exc)}") from None
+
+
+def _http_status(exc: MastodonAPIError) -> int | None:
+    # MastodonAPIError args: (message, status code, reason, server's error text).
+    status = exc.args[1] if len(exc.args) > 1 else None
+    return status if isinstance(status, int) else None
 
 
 def _describe(exc: Exception) -> str:

@@ -15,16 +15,15 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
 
+# Raised here, defined with the light revision check so that callers need not load Alembic.
+from bot.adapters.schema_version import UnknownSchema as UnknownSchema
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The first release created its one table with create_all and kept no version.
 FIRST_REVISION = "0001"
 # Workers that start together on one PostgreSQL upgrade one after another, under this
 # transaction-scoped advisory lock (an arbitrary constant of ours).
 _MIGRATION_LOCK = 0x7477_6368_6174  # "twchat"
-
-
-class UnknownSchema(Exception):
-    """The database is at a revision this version does not know: a newer version made it."""
 
 
 @dataclass(frozen=True)

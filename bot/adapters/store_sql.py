@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool
 
-from bot.adapters.sql_schema import ledger_table, metadata
+from bot.adapters.sql_schema import ledger_table
 from bot.ports import LedgerEntry, LedgerState, Published
 
 
@@ -24,10 +26,7 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url in ("sqlite://", "sqlite:///:memory:"):
-        # One shared connection, or each thread would see its own empty database.
-        return create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        return _memory_engine()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -38,7 +37,42 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.execute("PRAGMA synchronous=FULL")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that stops answering must not hang a worker: bounded connect, and TCP
+    # keepalives so a dead connection is noticed within seconds.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        },
+    )
+
+
+class _MemoryDatabase:
+    """A private database in memory that every thread can use at once (a rehearsal's
+    publisher, follower and curator), each on its own connection.
+
+    SQLite's ``memdb`` VFS shares one database, by name, between the connections of a
+    process, with the usual locking (and busy timeout); a plain ``:memory:`` database is
+    private to one connection, which threads cannot share without mixing their
+    transactions. The database lasts as long as a connection to it: this one keeps one.
+    """
+
+    def __init__(self) -> None:
+        self._address = f"file:/tweetchat-{uuid.uuid4().hex}?vfs=memdb"
+        self._keeper = self.connect()
+
+    def connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._address, uri=True, check_same_thread=False, timeout=30)
+
+
+def _memory_engine() -> Engine:
+    # The pool's creator holds the database, so it lives as long as the engine.
+    return create_engine("sqlite://", creator=_MemoryDatabase().connect, poolclass=QueuePool)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -61,7 +95,16 @@ class SqlStore:
         return store
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Bring the database to the latest schema through the migrations, so a rehearsal's
+        in-memory database, a fresh file and a years-old PostgreSQL all end up alike.
+        Alembic is imported only when there is work to do (or a revision to complain about)."""
+        from bot.adapters.schema_version import at_head
+
+        if at_head(self.engine):
+            return
+        from bot.adapters.migrate import upgrade
+
+        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

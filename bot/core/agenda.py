@@ -15,7 +15,7 @@ from bot.core.config import ChatConfig, parse_weekly
 from bot.core.durations import format_duration
 from bot.core.text import fill, with_hashtag
 
-PostKind = Literal["reminder", "intro", "question", "closing"]
+PostKind = Literal["reminder", "intro", "question", "closing", "wrapup"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,11 @@ class PlannedPost:
 
 # An occurrence and its planned posts.
 Plan = tuple[Occurrence, list[PlannedPost]]
+
+
+def reminder_slot(before: timedelta) -> str:
+    """A reminder's slot is named by how long before the chat it comes: ``reminder-1d``."""
+    return f"reminder-{format_duration(before)}"
 
 
 def _zone(config: ChatConfig) -> ZoneInfo:
@@ -122,7 +127,7 @@ def _platform_agenda(config: ChatConfig, occ: Occurrence, platform: str) -> list
 
     posts = [
         planned(
-            f"reminder-{format_duration(r.before)}",
+            reminder_slot(r.before),
             "reminder",
             occ.start - r.before,
             fill(r.text, values),
@@ -146,15 +151,24 @@ def _platform_agenda(config: ChatConfig, occ: Occurrence, platform: str) -> list
     return posts + thread
 
 
+# Reminders in a rehearsal are this far apart, in their order, just before the intro.
+_REHEARSED_REMINDER_GAP = timedelta(milliseconds=10)
+
+
 def compress(agenda: list[PlannedPost], *, origin: datetime, speed: float) -> list[PlannedPost]:
     """The agenda replayed from ``origin``, ``speed`` times faster, for rehearsals.
 
-    Reminders would come hours ahead; they are shown at the origin instead.
+    Reminders would come hours ahead; they are shown just before the origin instead, in
+    their order. Every time stays distinct, so nothing depends on how ties are broken.
     """
     chat_posts = [p for p in agenda if p.kind != "reminder"]
     first = min(p.at for p in chat_posts)
-    out = []
-    for post in agenda:
+    reminders = sorted((p for p in agenda if p.kind == "reminder"), key=lambda p: p.at)
+    out = [
+        replace(post, at=origin - (len(reminders) - i) * _REHEARSED_REMINDER_GAP)
+        for i, post in enumerate(reminders)
+    ]
+    for post in chat_posts:
         offset = max(post.at - first, timedelta(0)) / speed
         out.append(replace(post, at=origin + offset))
-    return sorted(out, key=lambda p: (p.at, p.kind != "reminder"))
+    return sorted(out, key=lambda p: (p.at, p.platform))

@@ -8,7 +8,7 @@ that refused the post, and a score lists what each preference and avoidance adde
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -217,11 +217,12 @@ def score(candidate: Candidate, rules: Boost, facts: Facts) -> Score:
     return Score(tuple(items))
 
 
-def text_counts(posts: Sequence[ArchivedPost]) -> dict[str, int]:
-    """How many posts of the chat say each thing (for ``repeated_text``)."""
+def text_counts(texts: Iterable[str]) -> dict[str, int]:
+    """How many posts of the chat (given by their texts) say each thing (for
+    ``repeated_text``)."""
     counts: dict[str, int] = {}
-    for post in posts:
-        fingerprint = text_fingerprint(post.text)
+    for text in texts:
+        fingerprint = text_fingerprint(text)
         if fingerprint:
             counts[fingerprint] = counts.get(fingerprint, 0) + 1
     return counts

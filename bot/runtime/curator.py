@@ -32,7 +32,6 @@ from bot.core.curation import (
     assess,
     current_window,
     eligibility,
-    in_window,
     mention_of,
     offer_text,
     question_windows,
@@ -146,16 +145,20 @@ class Curator:
         log = self._log.bind(occurrence=occurrence.id)
         self._read_mentions(occurrence, log)
         now = self._clock.now()
-        posts = self._posts(occurrence, now, log)
+        self._purge_forgotten(occurrence, now, log)
         entries = self._boost_entries(occurrence)
         self._finish_claimed(occurrence, entries, log)
         window = current_window(windows, now)
         if window is None:
             return
+        # Only the current window's posts are read: the whole archive grows all chat long.
+        posts = self._archive.window_posts(
+            occurrence.id, self._name, question=window.number, start=window.start, end=window.end
+        )
         # Boosted posts are settled: re-reading them would only spend requests.
-        mine = [p for p in posts if in_window(p, window) and p.id not in entries]
+        mine = [p for p in posts if p.id not in entries]
         candidates = self._refresh(mine)
-        facts = self._facts(occurrence, posts, entries)
+        facts = self._facts(occurrence, entries)
         assessment = assess(candidates, self._rules, facts)
         decisions = {d.post_id: d for d in self._store.decisions(occurrence.id)}
         self._record(occurrence, window, assessment, decisions, now, log)
@@ -178,20 +181,18 @@ class Curator:
             self._me = self._call(self._platform.own_author)
         return self._me
 
-    def _posts(self, occurrence: Occurrence, now: datetime, log: Any) -> list[ArchivedPost]:
-        """The occurrence's posts on this platform, after removing any by people who asked
-        to be forgotten (the follower may have captured a post of theirs since)."""
-        forgotten = {k for k, kind in self._store.optouts().items() if kind == "forget"}
-        kept = []
-        for post in self._archive.posts(occurrence.id):
-            if post.platform != self._name:
-                continue
-            if author_key(post.author) in forgotten:
-                self._archive.delete(self._name, post.id, occurrence=occurrence.id, now=now)
-                log.info("optout.purged", post_id=post.id)
-                continue
-            kept.append(post)
-        return kept
+    def _purge_forgotten(self, occurrence: Occurrence, now: datetime, log: Any) -> None:
+        """Remove the occurrence's posts on this platform by people who asked to be
+        forgotten (the follower may have captured a post of theirs since)."""
+        prefix = f"{self._name}:"  # an author key is platform:id
+        forgotten = [
+            key[len(prefix) :]
+            for key, kind in self._store.optouts().items()
+            if kind == "forget" and key.startswith(prefix)
+        ]
+        for post in self._archive.author_posts(occurrence.id, self._name, forgotten):
+            self._archive.delete(self._name, post.id, occurrence=occurrence.id, now=now)
+            log.info("optout.purged", post_id=post.id)
 
     def _refresh(self, posts: Sequence[ArchivedPost]) -> list[Candidate]:
         """Fresh counts, author and visibility for the window's posts, in batches. The
@@ -218,12 +219,7 @@ class Curator:
             candidates.append(Candidate(fresh, state.visibility))
         return candidates
 
-    def _facts(
-        self,
-        occurrence: Occurrence,
-        posts: Sequence[ArchivedPost],
-        entries: dict[str, LedgerEntry],
-    ) -> Facts:
+    def _facts(self, occurrence: Occurrence, entries: dict[str, LedgerEntry]) -> Facts:
         return Facts(
             home=self._platform.home(),
             bot_ids=frozenset({author_key(self._me_author())}),
@@ -232,7 +228,7 @@ class Curator:
             returning=frozenset(
                 self._history.returning_authors(self._config.chat.id, before=occurrence.id)
             ),
-            texts=text_counts([p for p in posts if not p.is_own]),
+            texts=text_counts(self._archive.others_texts(occurrence.id, self._name)),
         )
 
     def _boost_entries(self, occurrence: Occurrence) -> dict[str, LedgerEntry]:
@@ -560,11 +556,13 @@ class Curator:
                 wanted.append(round_.post_ids[n - 1])
             else:
                 log.warning("approve.bad_number", number=n, listed=len(round_.post_ids))
-        now = self._clock.now()
-        posts = {p.id: p for p in self._posts(occurrence, now, log)}
-        candidates = self._refresh([posts[i] for i in wanted if i in posts])
+        self._purge_forgotten(occurrence, self._clock.now(), log)
+        posts = [self._archive.get(self._name, i) for i in wanted]
+        candidates = self._refresh(
+            [p for p in posts if p is not None and p.occurrence == occurrence.id]
+        )
         entries = self._boost_entries(occurrence)
-        facts = self._facts(occurrence, list(posts.values()), entries)
+        facts = self._facts(occurrence, entries)
         for candidate in candidates:
             rejection = eligibility(candidate, self._rules, facts)
             if rejection is not None:

@@ -16,6 +16,7 @@ from bot.core.agenda import PlannedPost
 from bot.ports import (
     Clock,
     Ledger,
+    Ownership,
     PermanentError,
     PlatformError,
     PostingPlatform,
@@ -39,8 +40,10 @@ class PostPublisher:
         grace: timedelta,
         stop_event: threading.Event,
         log: Any,
+        ownership: Ownership | None = None,
     ) -> None:
         self._ledger = ledger
+        self._ownership = ownership
         self._platforms = platforms
         self._clock = clock
         self._grace = grace
@@ -65,6 +68,10 @@ class PostPublisher:
         if entry is not None and entry.state in ("done", "missed"):
             log.debug("post.skipped", state=entry.state)
             return "skipped"
+        if self._ownership is not None and not self._ownership.owns(post.occurrence, now=now):
+            # The lease lapsed or was taken over: the owner does this post, not us.
+            log.warning("post.skipped", reason="this worker no longer owns the occurrence")
+            return "taken"
         platform = self._platforms[post.platform]
         if entry is not None and entry.state == "claimed":
             # A worker died between claiming and recording: the post may exist already.
@@ -110,15 +117,21 @@ class PostPublisher:
 
     def _post(self, post: PlannedPost, platform: PostingPlatform, log: Any) -> Outcome:
         in_reply_to = self._thread_parent(post)
+        # A rate limit can ask for a wait of many minutes: the post must not go out later
+        # than the grace allows, as a restart would not post it that late either.
+        in_time = (post.at + self._grace - self._clock.now()).total_seconds()
         try:
             published: Published = call_with_retry(
                 lambda: platform.post(post.text, key=post.key, in_reply_to=in_reply_to),
                 stop_event=self._stop,
                 log=log,
+                give_up_after=in_time,
             )
         except PlatformError as exc:
             kind = (
-                "permanent" if isinstance(exc, PermanentError) else "transient, retries exhausted"
+                "permanent"
+                if isinstance(exc, PermanentError)
+                else "transient, out of retries or past the grace"
             )
             self._ledger.mark(
                 post.key,

@@ -12,23 +12,44 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.agenda import Occurrence, Plan, PlannedPost
 from bot.ports import Clock
+from bot.runtime.ownership import OwnershipKeeper
 from bot.runtime.publisher import PostPublisher
 
 # How often the main thread looks at the clock and the stop flag while the scheduler runs.
 _TICK_SECONDS = 0.2
+# After a stop, how long a companion (the follower) gets to finish a request in flight.
+_COMPANION_JOIN_SECONDS = 5.0
+
+
+class OccurrenceTask(Protocol):
+    """Work that runs alongside the posts of an occurrence, in its own thread, and returns
+    when its part of the occurrence is over (or the stop event is set)."""
+
+    def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None: ...
 
 
 def install_stop_handlers(stop_event: threading.Event, log: Any) -> None:
     """SIGTERM (containers, Heroku) and SIGINT (Ctrl-C) ask for a prompt, clean stop."""
 
+    # The handler only sets flags: logging from it could deadlock on the log stream's lock
+    # if the signal lands while the main thread is writing a line. A thread logs instead.
+    received: list[str] = []
+    signalled = threading.Event()
+
     def handler(signum: int, _frame: Any) -> None:
-        log.info("shutdown.requested", signal=signal.Signals(signum).name)
+        received.append(signal.Signals(signum).name)
+        signalled.set()
         stop_event.set()
 
+    def report() -> None:
+        signalled.wait()
+        log.info("shutdown.requested", signal=received[0])
+
+    threading.Thread(target=report, name="signal-report", daemon=True).start()
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
 
@@ -41,11 +62,16 @@ class OccurrenceRunner:
         clock: Clock,
         stop_event: threading.Event,
         log: Any,
+        companions: Sequence[OccurrenceTask] = (),
+        preparations: Sequence[Callable[[Occurrence, Sequence[PlannedPost]], None]] = (),
     ) -> None:
         self._publisher = publisher
         self._clock = clock
         self._stop = stop_event
         self._log = log
+        self._companions = companions
+        # Run before anything of an occurrence is posted or read (e.g. setting its budget).
+        self._preparations = preparations
 
     def run(
         self, occurrence: Occurrence, agenda: Sequence[PlannedPost], *, until: datetime
@@ -64,6 +90,8 @@ class OccurrenceRunner:
             posts=len(agenda),
             due_now=len(due),
         )
+        for prepare in self._preparations:
+            prepare(occurrence, agenda)
         for post in due:
             if self._stop.is_set():
                 return False
@@ -89,16 +117,29 @@ class OccurrenceRunner:
             scheduler.add_job(
                 job, "date", run_date=post.at, args=[post], id=post.key, name=post.slot
             )
+        companions = [
+            threading.Thread(
+                target=self._accompany,
+                args=(task, occurrence, agenda),
+                name=f"companion-{n}",
+                daemon=True,
+            )
+            for n, task in enumerate(self._companions)
+        ]
+        for thread in companions:
+            thread.start()
         scheduler.start()
         try:
             while not self._stop.wait(_TICK_SECONDS):
                 with lock:
-                    idle = not pending
+                    idle = not pending and not any(t.is_alive() for t in companions)
                 if idle and self._clock.now() >= until:
                     break
         finally:
             # Waits for a post in flight: it is recorded, or left claimed for recovery.
             scheduler.shutdown(wait=True)
+            for thread in companions:
+                thread.join(_COMPANION_JOIN_SECONDS)
         stopped = self._stop.is_set()
         log.info("occurrence.end", stopped_early=stopped)
         return not stopped
@@ -110,6 +151,15 @@ class OccurrenceRunner:
             # A bug must not kill the scheduler thread: later posts still go out.
             self._log.exception("post.error", key=post.key)
 
+    def _accompany(
+        self, task: OccurrenceTask, occurrence: Occurrence, agenda: Sequence[PlannedPost]
+    ) -> None:
+        try:
+            task.run(occurrence, agenda)
+        except Exception:
+            # The posts go on without it; the log says what broke.
+            self._log.exception("companion.error", occurrence=occurrence.id)
+
 
 def run_series(
     *,
@@ -119,11 +169,33 @@ def run_series(
     stop_event: threading.Event,
     linger: timedelta,
     once: bool,
+    ownership: OwnershipKeeper | None = None,
+    acting: threading.Event | None = None,
+    grace: timedelta = timedelta(0),
 ) -> None:
-    """Run occurrences one after another; ``once`` stops after the first (a single chat)."""
+    """Run occurrences one after another; ``once`` stops after the first (a single chat).
+
+    With ``ownership``, an occurrence runs only while this worker owns it, and ``acting``
+    (the stop event the runner was built with) is set when the ownership is lost: the
+    worker then stands by again. A standby waits until ``grace`` after the occurrence's
+    end, since an owner that dies near the end leaves posts that may still go out late.
+    """
     while not stop_event.is_set():
         occurrence, agenda = next_plan(clock.now())
-        until = max([occurrence.end, *(p.at for p in agenda)]) + linger
-        runner.run(occurrence, agenda, until=until)
-        if once:
+        # A series stays up through the linger, or next_plan would hand back the occurrence
+        # that just ended; a single chat has nothing left to do once it is over.
+        until = max([occurrence.end, *(p.at for p in agenda)]) + (timedelta(0) if once else linger)
+        if ownership is None or acting is None:
+            runner.run(occurrence, agenda, until=until)
+            if once:
+                return
+            continue
+        if ownership.wait_to_own(occurrence.id, until=until + grace, acting=acting):
+            try:
+                completed = runner.run(occurrence, agenda, until=until)
+            finally:
+                ownership.let_go(occurrence.id)
+            if completed and once:
+                return
+        elif once:
             return

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.bootstrap import load_config, next_plan
+from bot.bootstrap import load_config
 from bot.core.answers import prefix_number
 from bot.core.crowd import Delete, Edit, plan_crowd
+from bot.core.planning import next_plan
 from bot.exports import WITHHELD, md_escape
 from tests.support.chat_files import TWEETCHAT, tweetchat_env
 

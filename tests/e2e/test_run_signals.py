@@ -14,7 +14,6 @@ from bot.core.html_text import html_to_text
 from tests.support.chat_files import (
     ChatFile,
     RunningBot,
-    log_events,
     run_tweetchat,
     tweetchat_env,
     write_chat,
@@ -111,7 +110,7 @@ def test_a_post_over_the_servers_limit_exits_2_and_posts_nothing(
     assert bot.token not in result.stdout + result.stderr
 
 
-def test_a_refused_token_is_logged_per_post_and_never_printed(
+def test_a_refused_token_stops_the_run_before_anything_and_is_never_printed(
     tmp_path: Path, mastodon: MastodonServer
 ) -> None:
     token = "tok-RECOGNISABLE-5e1f0c4b9a7d2e83"
@@ -124,9 +123,9 @@ def test_a_refused_token_is_logged_per_post_and_never_printed(
 
     result = run_tweetchat("run", str(chat.path), env=env)
 
-    failed = [e for e in log_events(result.stdout) if e["event"] == "post.failed"]
-    assert result.returncode == 0, result.stderr
-    assert [e["slot"] for e in failed] == ["intro", "q1", "closing"]
-    assert all("401" in e["reason"] and e["kind"] == "permanent" for e in failed)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the server refused the token in MASTODON_ACCESS_TOKEN" in result.stderr
+    assert "401" in result.stderr
+    assert "nothing was posted" in result.stderr
     assert public_statuses(mastodon) == []
     assert token not in result.stdout + result.stderr

@@ -4,7 +4,7 @@ edits replace, stale copies lose, deletions are final, cursors persist."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_sql import SqlStore
@@ -76,3 +76,34 @@ def test_cursors_are_kept_and_moved(store: SqlStore) -> None:
     archive.set_cursor(name, "10", now=NOW)
     archive.set_cursor(name, "abc-opaque", now=NOW)
     assert archive.cursor(name) == "abc-opaque"
+
+
+def test_a_curator_reads_only_what_a_tick_needs(store: SqlStore) -> None:
+    archive = SqlArchive(store.engine)
+    bob = person("bob")
+    posts = [
+        post("1", ALICE, 4, "A1 before the window"),  # unnumbered, before: out
+        post("2", ALICE, 12, "A2 numbered for Q2, made in Q1's time", question=2),
+        post("3", bob, 11, "A1 unnumbered, in the window"),
+        post("4", bob, 25, "late answer to Q1", question=1),
+        post("5", BOT, 13, "Q1 ...", own=True),
+        post("6", ALICE, 20, "unnumbered, at the window's end: out"),
+        replace(post("7", bob, 12, "another occurrence"), occurrence="hexichat/2026-12-09"),
+    ]
+    for item in posts:
+        archive.save(item, now=NOW)
+    # Window bounds in the chat's zone (UTC-5 here) select the same instants as in UTC.
+    zone = timezone(timedelta(hours=-5))
+    window = archive.window_posts(
+        OCCURRENCE,
+        "mastodon",
+        question=1,
+        start=(START + timedelta(minutes=10)).astimezone(zone),
+        end=(START + timedelta(minutes=20)).astimezone(zone),
+    )
+    assert [p.id for p in window] == ["3", "5", "4"]
+    assert [p.id for p in archive.author_posts(OCCURRENCE, "mastodon", [bob.id])] == ["3", "4"]
+    assert archive.author_posts(OCCURRENCE, "mastodon", []) == []
+    assert sorted(archive.others_texts(OCCURRENCE, "mastodon")) == sorted(
+        p.text for p in [*posts[:4], posts[5]]
+    )

@@ -3,6 +3,8 @@ the code uses, and a database of an older version upgrades with its data intact.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from bot.adapters.migrate import (
     schema_status,
     upgrade,
 )
+from bot.adapters.schema_version import HEAD_REVISION
 from bot.adapters.sql_schema import ledger_table, metadata
 from bot.adapters.store_sql import SqlStore, make_engine
 
@@ -132,3 +135,39 @@ def test_a_database_from_a_newer_version_is_left_alone(engine: Engine) -> None:
         upgrade(engine)
     status = schema_status(engine)
     assert (status.current, status.known, status.up_to_date) == ("0999", False, False)
+
+
+def test_the_head_revision_of_the_quick_check_is_alembics_head() -> None:
+    # A new migration must also move HEAD_REVISION, or every start would run Alembic.
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_a_store_upgrades_a_database_behind_and_refuses_one_ahead(
+    engine: Engine,
+) -> None:
+    upgrade(engine, FIRST_REVISION)
+    SqlStore(engine).create_schema()
+    assert schema_status(engine).up_to_date
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(UnknownSchema, match="at schema 0999"):
+        SqlStore(engine).create_schema()
+
+
+def test_opening_an_up_to_date_store_does_not_load_alembic(database_url: str) -> None:
+    SqlStore.from_url(database_url).close()
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from bot.adapters.store_sql import SqlStore; "
+            f"SqlStore.from_url({database_url!r}).close(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert opened.stdout.strip() == "[]"

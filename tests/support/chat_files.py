@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.bootstrap import load_config, next_plan
+from bot.bootstrap import load_config
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
+from bot.core.planning import next_plan
 from bot.runtime.clock import SystemClock
 
 TWEETCHAT = Path(sys.executable).with_name("tweetchat")

@@ -42,16 +42,20 @@ class MastodonServer:
         self.http.post("/api/v1/_mock/reset").raise_for_status()
 
     def account(self, username: str, **profile: Any) -> Account:
-        """Create an account; ``profile`` goes to update_credentials (note, bot, fields...)."""
+        """Create an account; ``profile`` goes to update_credentials (note, bot, ...;
+        ``fields_attributes=[(name, value), ...]`` for the profile fields)."""
         body = self.http.post("/api/v1/_mock/dev_user", json={"username": username})
         body.raise_for_status()
         data = body.json()
         account = Account(username, str(data["id"]), data["access_token"])
         if profile:
+            # As a form, like Mastodon.py sends it: the server ignores a JSON body here.
+            form = {k: v for k, v in profile.items() if k != "fields_attributes"}
+            for i, (name, value) in enumerate(profile.get("fields_attributes", [])):
+                form[f"fields_attributes[{i}][name]"] = name
+                form[f"fields_attributes[{i}][value]"] = value
             self.http.patch(
-                "/api/v1/accounts/update_credentials",
-                json=profile,
-                headers=self.auth(account),
+                "/api/v1/accounts/update_credentials", data=form, headers=self.auth(account)
             ).raise_for_status()
         return account
 
@@ -86,12 +90,25 @@ class MastodonServer:
 @contextmanager
 def running_mastodon(*, config: Path | None = None) -> Iterator[MastodonServer]:
     port = free_port()
-    args = [str(_BIN), "serve", "--in-memory", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning"]
+    args = [
+        str(_BIN),
+        "serve",
+        "--in-memory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     if config is not None:
         args += ["--config", str(config)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20

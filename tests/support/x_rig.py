@@ -19,11 +19,11 @@ from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_spending import SpendingSql
 from bot.adapters.store_sql import SqlStore
 from bot.adapters.x import Credentials, XPlatform
-from bot.bootstrap import next_plan
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.budget import MICROS_PER_USD, Prices, wrapup_estimate
 from bot.core.config import ChatConfig
 from bot.core.configfile import parse_config
+from bot.core.planning import next_plan
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.spending import SpendingMeter
 from bot.runtime.x_follower import XCapture, XFollower

@@ -305,7 +305,7 @@ def test_repeated_text_is_penalised_whatever_the_answer_number() -> None:
     first = post_from(status("<p>A1 Buy my course! #HEXIchat</p>", id="11"))
     again = post_from(status("<p>a2: buy my COURSE #hexichat https://x.example</p>", id="12"))
     unique = post_from(status("<p>A1 We read every card.</p>", id="13"))
-    facts = replace(FACTS, texts=text_counts([first, again, unique]))
+    facts = replace(FACTS, texts=text_counts(p.text for p in (first, again, unique)))
     assert points(Candidate(first, "public"), facts)["repeated_text"] == -5
     assert points(Candidate(again, "public"), facts)["repeated_text"] == -5
     assert "repeated_text" not in points(Candidate(unique, "public"), facts)
