@@ -15,7 +15,7 @@ import pytest
 from bot.adapters.store_spending import SpendingSql
 from bot.ports import BudgetExhausted, PermanentError, TransientError
 from tests.fakes.x_api import FakeXApi
-from tests.support.x_rig import START, ManualClock, XRig, make_x_rig, x_chat
+from tests.support.x_rig import START, ManualClock, XRig, events, rig_for
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def fake(clock: ManualClock) -> Iterator[FakeXApi]:
         yield running
 
 
-def rig_for(fake: FakeXApi, clock: ManualClock, tmp_path: Path, **chat: Any) -> XRig:
-    return make_x_rig(
-        fake, clock, x_chat(fake.base_url, **chat), f"sqlite:///{tmp_path / 'x.sqlite3'}"
-    )
-
-
 @pytest.fixture
 def rig(
     fake: FakeXApi, clock: ManualClock, tmp_path: Path, logs: list[dict[str, Any]]
@@ -42,10 +36,6 @@ def rig(
     built = rig_for(fake, clock, tmp_path)
     yield built
     built.store.close()
-
-
-def events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [e for e in logs if e["event"] == name]
 
 
 def replied_to(post: dict[str, Any]) -> str | None:

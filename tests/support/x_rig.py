@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -185,3 +186,13 @@ def make_x_rig(fake: FakeXApi, clock: ManualClock, config: ChatConfig, url: str)
     )
     rig.begin()
     return rig
+
+
+def rig_for(fake: FakeXApi, clock: ManualClock, tmp_path: Path, **chat: Any) -> XRig:
+    return make_x_rig(
+        fake, clock, x_chat(fake.base_url, **chat), f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    )
+
+
+def events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [e for e in logs if e["event"] == name]
