@@ -30,6 +30,11 @@ class Occurrence:
         return f"{self.chat_id}/{self.date}"
 
 
+def occurrence_date(occurrence_id: str) -> str:
+    """The local ISO date an occurrence id (chat/date) names."""
+    return occurrence_id.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class PlannedPost:
     key: str  # chat/date/slot/platform: the ledger's unique key

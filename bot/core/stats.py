@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.core.agenda import occurrence_date
 from bot.core.model import ArchivedPost, Author
 from bot.core.text import urls_in
 from bot.core.transcript import Entry, Group, PostRef, Transcript, author_key, post_ref
@@ -88,9 +89,11 @@ def compute_stats(
     *,
     earlier_authors: Set[str] = frozenset(),
     top: int = TOP,
+    themes: bool = True,
 ) -> Stats:
     """The numbers of one occurrence; ``earlier_authors`` holds the author keys seen in the
-    series' earlier occurrences, to tell new people from returning ones."""
+    series' earlier occurrences, to tell new people from returning ones. ``themes=False``
+    leaves the questions' themes empty: YAKE is the one costly part."""
     rows = [(g, e, d) for g, e, d in transcript.rows() if not e.post.is_own]
     posts = [e.post for _, e, _ in rows]
     authors: dict[str, Author] = {}
@@ -103,8 +106,8 @@ def compute_stats(
     received = _replies_received(transcript)
 
     links = Counter(url for post in posts for url in urls_in(post.text))
-    questions = [_question_stats(g, received) for g in transcript.question_groups()]
-    themes = _distinctive({q.number: q.themes for q in questions})
+    questions = [_question_stats(g, received, themes=themes) for g in transcript.question_groups()]
+    distinctive = _distinctive({q.number: q.themes for q in questions})
     named = [(g, e) for g, e, _ in rows if _nameable(e)]
     engaged = [_engaged(e, g.number, received) for g, e in named if g.number is not None]
     return Stats(
@@ -113,7 +116,7 @@ def compute_stats(
         answers=sum(q.answers for q in questions),
         new_participants=len(authors) - returning,
         returning_participants=returning,
-        questions=tuple(replace(q, themes=themes[q.number]) for q in questions),
+        questions=tuple(replace(q, themes=distinctive[q.number]) for q in questions),
         top_posters=_top_authors(((e.post.author, 1) for _, e in named), top),
         top_replied=_top_authors(
             ((e.post.author, received[post_ref(e.post)]) for _, e in named), top
@@ -171,7 +174,7 @@ def _top_authors(counts: Iterable[tuple[Author, int]], top: int) -> tuple[Contri
     return tuple(Contributor(by_key[key], n) for key, n in ranked[:top])
 
 
-def _question_stats(group: Group, received: Counter[PostRef]) -> QuestionStats:
+def _question_stats(group: Group, received: Counter[PostRef], *, themes: bool) -> QuestionStats:
     assert group.number is not None
     walked = [(e, d) for e, d in group.walk() if not e.post.is_own]
     answers = [_engaged(e, group.number, received) for e, d in walked if d == 0 and _nameable(e)]
@@ -182,7 +185,7 @@ def _question_stats(group: Group, received: Counter[PostRef]) -> QuestionStats:
         answers=sum(1 for _, d in walked if d == 0),
         replies=sum(1 for _, d in walked if d > 0),
         participants=len({author_key(e.post.author) for e, _ in walked}),
-        themes=_themes([e.post for e, _ in walked], received),
+        themes=_themes([e.post for e, _ in walked], received) if themes else (),
         top_answer=min(answers, key=_engagement_order, default=None),
     )
 
@@ -206,9 +209,163 @@ def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+# -- a series --------------------------------------------------------------------------------
+
+SERIES_THEMES = 10
+
+
+@dataclass(frozen=True)
+class OccurrenceSummary:
+    """One occurrence as a line of its series' table."""
+
+    occurrence: str  # chat/date
+    participants: int
+    new_participants: int
+    returning_participants: int
+    posts: int
+    answers: int
+    answers_per_question: tuple[tuple[int, int], ...]  # (question number, answers)
+    links_shared: int
+    peak_posts_per_minute: int
+    potential_reach: int
+    most_engaged: EngagedPost | None  # the occurrence's most engaged post someone may be named by
+
+    @property
+    def date(self) -> str:
+        return occurrence_date(self.occurrence)
+
+
+@dataclass(frozen=True)
+class Attendance:
+    occurrences: int  # attended this many occurrences of the series
+    people: int
+
+
+@dataclass(frozen=True)
+class SeriesStats:
+    occurrences: tuple[OccurrenceSummary, ...]  # oldest first
+    participants: int  # different people over the series
+    posts: int
+    answers: int
+    links_shared: int
+    potential_reach: int  # an estimate: the sum of every participant's followers
+    attendance: tuple[Attendance, ...]  # once, twice, ...: how many people came back
+    regulars: tuple[Contributor, ...]  # by occurrences attended
+    top_posters: tuple[Contributor, ...]
+    top_replied: tuple[Contributor, ...]  # by replies received
+    most_engaged: tuple[EngagedPost, ...]
+    themes: tuple[str, ...]  # the series' key phrases over all its occurrences
+
+    @property
+    def returning_participants(self) -> int:
+        """People who came to more than one occurrence."""
+        return sum(a.people for a in self.attendance if a.occurrences > 1)
+
+    @property
+    def mean_participants(self) -> float:
+        if not self.occurrences:
+            return 0.0
+        return sum(o.participants for o in self.occurrences) / len(self.occurrences)
+
+
+def compute_series_stats(transcripts: Iterable[Transcript], *, top: int = TOP) -> SeriesStats:
+    """The numbers of a series from its occurrences' transcripts, oldest first.
+
+    One transcript is looked at at a time, so a long series need not fit in memory; what is
+    kept of each is its numbers, its people and its most engaged text. A person counts as
+    returning in an occurrence when an earlier one of the transcripts had them.
+    """
+    seen: set[str] = set()
+    attended: Counter[str] = Counter()
+    authors: dict[str, Author] = {}
+    nameable: set[str] = set()
+    posts_by: Counter[str] = Counter()
+    replies_to: Counter[str] = Counter()
+    summaries: list[OccurrenceSummary] = []
+    engaged: list[EngagedPost] = []
+    theme_texts: list[list[str]] = []
+    languages: Counter[str] = Counter()
+    for transcript in transcripts:
+        stats = compute_stats(transcript, earlier_authors=seen, top=top, themes=False)
+        received = _replies_received(transcript)
+        posts = [e.post for _, e, _ in transcript.rows() if not e.post.is_own]
+        present: set[str] = set()
+        for _, entry, _ in transcript.rows():
+            post = entry.post
+            if post.is_own:
+                continue
+            key = author_key(post.author)
+            present.add(key)
+            if key not in authors or post.author.followers > authors[key].followers:
+                authors[key] = post.author
+            if _nameable(entry):
+                nameable.add(key)
+                posts_by[key] += 1
+                replies_to[key] += received[post_ref(post)]
+        attended.update(present)
+        seen |= present
+        summaries.append(_summary(transcript.occurrence, stats))
+        engaged += stats.most_engaged
+        theme_texts.append(_theme_text(posts, received, budget=THEME_TEXT_BUDGET))
+        languages[_language(posts)] += len(posts)
+    named_authors = [(authors[key], key) for key in nameable]
+    return SeriesStats(
+        occurrences=tuple(summaries),
+        participants=len(authors),
+        posts=sum(o.posts for o in summaries),
+        answers=sum(o.answers for o in summaries),
+        links_shared=sum(o.links_shared for o in summaries),
+        potential_reach=sum(a.followers for a in authors.values()),
+        attendance=tuple(
+            Attendance(n, people) for n, people in sorted(Counter(attended.values()).items())
+        ),
+        regulars=_top_authors(((a, attended[k]) for a, k in named_authors), top),
+        top_posters=_top_authors(((a, posts_by[k]) for a, k in named_authors), top),
+        top_replied=_top_authors(((a, replies_to[k]) for a, k in named_authors), top),
+        most_engaged=tuple(sorted(engaged, key=_engagement_order)[:top]),
+        themes=_series_themes(theme_texts, language=_most_common(languages)),
+    )
+
+
+def _summary(occurrence: str, stats: Stats) -> OccurrenceSummary:
+    return OccurrenceSummary(
+        occurrence=occurrence,
+        participants=stats.participants,
+        new_participants=stats.new_participants,
+        returning_participants=stats.returning_participants,
+        posts=stats.posts,
+        answers=stats.answers,
+        answers_per_question=tuple((q.number, q.answers) for q in stats.questions),
+        links_shared=stats.links_shared,
+        peak_posts_per_minute=stats.peak_posts_per_minute,
+        potential_reach=stats.potential_reach,
+        most_engaged=stats.most_engaged[0] if stats.most_engaged else None,
+    )
+
+
+def _series_themes(texts: Sequence[list[str]], *, language: str) -> tuple[str, ...]:
+    """Key phrases over every occurrence, each giving the same share of the text budget (its
+    most engaged posts first), so that one busy night does not speak for the series."""
+    share = THEME_TEXT_BUDGET // max(1, len(texts))
+    parts: list[str] = []
+    for occurrence_parts in texts:
+        size = 0
+        for part in occurrence_parts:
+            if size + len(part) > share and size:
+                break
+            parts.append(part)
+            size += len(part) + 1
+    phrases = _most_specific(_key_phrases(parts, language=language, top=SERIES_THEMES * 4))
+    # Over many chats the words every post uses ("honestly", "agreed") rank high; a phrase of
+    # two or three words names a subject far more often, so phrases come first.
+    ranked = [p for p in phrases if " " in p] + [p for p in phrases if " " not in p]
+    return tuple(ranked[:SERIES_THEMES])
+
+
 # -- themes ----------------------------------------------------------------------------------
 
 # What says nothing about the subject: links, mentions, hashtags and the "A3" answer prefix.
+_SENTENCE_END = re.compile(r"[.!?]")
 _NOISE = re.compile(r"https?://\S+|(?<!\w)[@#][\w.@-]+|^\s*A\s*\.?\s*\d+\s*[:.)-]?\s*", re.I | re.M)
 
 
@@ -216,8 +373,15 @@ def _themes(posts: Sequence[ArchivedPost], received: Counter[PostRef]) -> tuple[
     """The question's key phrases by YAKE, over its posts' text (the most engaged first when
     there is more than the budget). More candidates than shown are kept here so that
     ``_distinctive`` can drop the ones most questions share."""
-    if not posts:
-        return ()
+    parts = _theme_text(posts, received, budget=THEME_TEXT_BUDGET)
+    return _key_phrases(parts, language=_language(posts), top=THEMES * 4)
+
+
+def _theme_text(
+    posts: Sequence[ArchivedPost], received: Counter[PostRef], *, budget: int
+) -> list[str]:
+    """The posts' texts without links, mentions and hashtags, the most engaged first, up to
+    ``budget`` characters."""
     ranked = sorted(
         posts,
         key=lambda p: (-(p.favourites + p.boosts + received[post_ref(p)]), p.created_at, p.id),
@@ -228,18 +392,35 @@ def _themes(posts: Sequence[ArchivedPost], received: Counter[PostRef]) -> tuple[
         cleaned = _NOISE.sub(" ", post.text).strip()
         if not cleaned:
             continue
-        if size + len(cleaned) > THEME_TEXT_BUDGET and parts:
+        if size + len(cleaned) > budget and parts:
             break
         parts.append(cleaned)
         size += len(cleaned) + 1
+    return parts
+
+
+def _language(posts: Iterable[ArchivedPost]) -> str:
+    return _most_common(Counter((p.language or "en")[:2].lower() for p in posts))
+
+
+def _most_common(languages: Counter[str]) -> str:
+    return languages.most_common(1)[0][0] if languages else "en"
+
+
+def _key_phrases(parts: Sequence[str], *, language: str, top: int) -> tuple[str, ...]:
     if not parts:
         return ()
-    language = Counter((p.language or "en")[:2].lower() for p in posts).most_common(1)[0][0]
     import yake  # costs ~0.2 s to import: only when themes are wanted
 
-    extractor = yake.KeywordExtractor(lan=language, n=3, top=THEMES * 4, dedup_lim=0.7)
-    keywords = extractor.extract_keywords("\n".join(parts))
-    return tuple(str(phrase).lower() for phrase, _score in keywords)
+    extractor = yake.KeywordExtractor(lan=language, n=3, top=top, dedup_lim=0.7)
+    # Each post ends a sentence, so that a phrase running from one post into the next shows
+    # its full stop and is dropped. (YAKE's splitter wants a capital letter too to start a
+    # new sentence; capitalising would split the counts of "Text" and "text".)
+    text = "\n".join(part if part.endswith((".", "!", "?")) else part + "." for part in parts)
+    keywords = extractor.extract_keywords(text)
+    return tuple(
+        str(phrase).lower() for phrase, _score in keywords if not _SENTENCE_END.search(phrase)
+    )
 
 
 def _distinctive(themes: Mapping[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:

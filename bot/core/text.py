@@ -92,3 +92,8 @@ def contains_url(text: str) -> bool:
 def urls_in(text: str) -> list[str]:
     """The web addresses a text carries, without the punctuation that ends a sentence."""
     return list(_URL.findall(text))
+
+
+def counted(n: int, singular: str, plural: str) -> str:
+    """``1 post``, ``1,204 posts``: a number and its noun, for people to read."""
+    return f"{n:,} {singular if n == 1 else plural}"

@@ -14,7 +14,7 @@ from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.checks import platform_limits
 from bot.core.config import ChatConfig
 from bot.core.stats import EngagedPost, Stats
-from bot.core.text import X_MAX_CHARACTERS, x_length
+from bot.core.text import X_MAX_CHARACTERS, counted, x_length
 
 # Between two parts of one post.
 _SEPARATOR = "\n\n"
@@ -94,10 +94,10 @@ def wrapup_parts(
 def _numbers(stats: Stats) -> str:
     questions = len(stats.questions)
     text = (
-        f"{_count(stats.participants, 'person', 'people')} took part, with "
-        f"{_count(stats.posts, 'post', 'posts')} and "
-        f"{_count(stats.answers, 'answer', 'answers')} to "
-        f"{_count(questions, 'question', 'questions')}."
+        f"{counted(stats.participants, 'person', 'people')} took part, with "
+        f"{counted(stats.posts, 'post', 'posts')} and "
+        f"{counted(stats.answers, 'answer', 'answers')} to "
+        f"{counted(questions, 'question', 'questions')}."
     )
     if stats.returning_participants and stats.new_participants:
         text += f" {stats.new_participants:,} of you came for the first time: welcome!"
@@ -107,10 +107,6 @@ def _numbers(stats: Stats) -> str:
             "(an estimate: the sum of your followers)."
         )
     return text
-
-
-def _count(n: int, singular: str, plural: str) -> str:
-    return f"{n:,} {singular if n == 1 else plural}"
 
 
 def _by(answer: EngagedPost, platform: str, *, mention: bool) -> str:
