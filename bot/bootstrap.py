@@ -43,6 +43,7 @@ from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
 if TYPE_CHECKING:
     from bot.core.crowd import CrowdPlan
     from bot.exports import ExportContext
+    from bot.series_exports import SeriesContext
 
 DEFAULT_DATABASE_URL = "sqlite:///tweetchat.sqlite3"
 # After SIGTERM, how long the chats get to finish a post in flight: a container is killed
@@ -570,10 +571,10 @@ def occurrence_report(
     """An occurrence (``date``, else the current or latest one) and what its transcript and
     wrap-up say, from the store."""
     from bot.adapters.store_curation import CurationSql
-    from bot.runtime.wrapup import gather, occurrence_on
+    from bot.runtime.wrapup import gather, occurrence_of
 
     occurrence_id = archived_occurrence(config, date=date, now=now)
-    occurrence = occurrence_on(config, datetime.fromisoformat(occurrence_id.split("/")[1]).date())
+    occurrence = occurrence_of(config, occurrence_id)
     curation = CurationSql(store.engine)
     context = gather(
         config,
@@ -584,6 +585,23 @@ def occurrence_report(
         history=curation,
     )
     return occurrence, context
+
+
+def series_report(config: ChatConfig, store: Any, *, through: str | None) -> SeriesContext:
+    """The numbers of the chat's series from the store, up to the occurrence ``through``
+    (an id; default: the latest archived)."""
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.wrapup import gather_series
+
+    curation = CurationSql(store.engine)
+    return gather_series(
+        config,
+        through=through,
+        archive=open_archive(store),
+        ledger=store,
+        curation=curation,
+        history=curation,
+    )
 
 
 def wrapup_now(
@@ -618,6 +636,7 @@ def wrapup_now(
         platforms=platforms,
         log=log,
         due=clock.now(),
+        series=series_report(config, store, through=occurrence.id),
     )
 
 

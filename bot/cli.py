@@ -446,11 +446,9 @@ class ExportFormat(StrEnum):
     json = "json"
 
 
-def _open_report(config: Path, occurrence: str | None) -> tuple[Any, Any, Any, Any, Any]:
-    """Settings, chat, open store, occurrence and its report; exits on a bad file or date,
-    an unreachable database, or an occurrence with nothing captured."""
+def _open_chat_store(config: Path) -> tuple[Any, Any, Any]:
+    """Settings, chat and open store; exits on a bad file or an unreachable database."""
     from bot import bootstrap
-    from bot.runtime.clock import SystemClock
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -461,6 +459,16 @@ def _open_report(config: Path, occurrence: str | None) -> tuple[Any, Any, Any, A
     except bootstrap.StoreUnavailable as exc:
         typer.echo(f"cannot open the database: {exc}", err=True)
         raise typer.Exit(1) from None
+    return settings, chat, store
+
+
+def _open_report(config: Path, occurrence: str | None) -> tuple[Any, Any, Any, Any, Any]:
+    """Settings, chat, open store, occurrence and its report; exits on a bad file or date,
+    an unreachable database, or an occurrence with nothing captured."""
+    from bot import bootstrap
+    from bot.runtime.clock import SystemClock
+
+    settings, chat, store = _open_chat_store(config)
     try:
         found, report = bootstrap.occurrence_report(
             chat, store, date=occurrence, now=SystemClock().now()
@@ -490,20 +498,73 @@ def export(
             help="A file, a folder, or - for standard output; default: the chat's wrapup.folder.",
         ),
     ] = None,
+    series: Annotated[
+        bool,
+        typer.Option(
+            "--series",
+            help="The series' numbers, occurrence by occurrence, instead of one transcript "
+            "(up to --occurrence if given).",
+        ),
+    ] = False,
 ) -> None:
-    """Write an occurrence's transcript, grouped by question, with its statistics."""
+    """Write an occurrence's transcript, grouped by question, with its statistics; or, with
+    --series, the numbers of the whole series, occurrence by occurrence."""
     from bot.exports import render, write_export
 
+    if series:
+        _export_series(config, fmt.value, occurrence, output)
+        return
     _, chat, store, found, report = _open_report(config, occurrence)
     store.close()
     if output == Path("-"):
         sys.stdout.write(render(report, fmt.value))
         return
-    target = output if output is not None else chat.wrapup.folder
-    if output is None or target.is_dir():
-        target = target / f"{report.basename}.{fmt.value}"
+    target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt.value}")
     write_export(report, fmt.value, target)
     typer.echo(f"Wrote {target} ({len(report.rows)} posts of {found.id}).")
+
+
+def _export_target(output: Path | None, folder: Path, filename: str) -> Path:
+    """Where -o sends the file: there, or into it when it is a folder; by default into the
+    chat's wrapup.folder."""
+    target = output if output is not None else folder
+    return target / filename if output is None or target.is_dir() else target
+
+
+def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path | None) -> None:
+    from bot import bootstrap
+    from bot.core.planning import archived_occurrence
+    from bot.core.text import counted
+    from bot.exports import write_whole
+    from bot.runtime.clock import SystemClock
+    from bot.series_exports import render_series
+
+    _, chat, store = _open_chat_store(config)
+    try:
+        through = (
+            archived_occurrence(chat, date=occurrence, now=SystemClock().now())
+            if occurrence is not None
+            else None
+        )
+        report = bootstrap.series_report(chat, store, through=through)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    finally:
+        store.close()
+    occurrences = report.stats.occurrences
+    if not occurrences:
+        typer.echo(f"Nothing captured for {chat.chat.id}: no series to report.", err=True)
+        raise typer.Exit(1)
+    if output == Path("-"):
+        sys.stdout.write(render_series(report, fmt))
+        return
+    target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt}")
+    write_whole(target, render_series(report, fmt))
+    held = counted(len(occurrences), "occurrence", "occurrences")
+    typer.echo(
+        f"Wrote {target} ({held} of {chat.chat.id}, "
+        f"{occurrences[0].date} to {occurrences[-1].date})."
+    )
 
 
 @app.command()

@@ -11,15 +11,16 @@ names them).
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.core.agenda import Occurrence
@@ -27,7 +28,11 @@ from bot.core.config import ChatConfig
 from bot.core.model import ArchivedPost
 from bot.core.sanitize import sanitize_html
 from bot.core.stats import Contributor, EngagedPost, Stats
+from bot.core.text import counted
 from bot.core.transcript import Entry, Group, PostRef, Transcript, post_ref
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 Format = Literal["html", "md", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("html", "md", "csv", "json")
@@ -46,6 +51,9 @@ WITHHELD = "(name withheld)"
 PLATFORM_LABELS = {"mastodon": "Mastodon", "x": "X"}
 # Replies deeper than this are drawn at this depth: a phone screen has no room for more.
 MAX_INDENT = 5
+
+CHART_BLUE = "#3b6ea5"
+CHART_RED = "#c0392b"
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
@@ -142,10 +150,14 @@ def write_exports(
 
 
 def write_export(ctx: ExportContext, fmt: Format, path: Path) -> Path:
+    return write_whole(path, render(ctx, fmt))
+
+
+def write_whole(path: Path, text: str) -> Path:
+    """Write the file whole then rename it: a reader never sees half a transcript."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole then renamed: a reader never sees half a transcript.
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(render(ctx, fmt), encoding="utf-8", newline="")
+    partial.write_text(text, encoding="utf-8", newline="")
     partial.replace(path)
     return path
 
@@ -171,7 +183,7 @@ def _platform_label(platform: str) -> str:
     return PLATFORM_LABELS.get(platform, platform.capitalize())
 
 
-def _iso(at: datetime) -> str:
+def iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -196,7 +208,7 @@ def _name(entry: Entry) -> str:
     return author.display_name.strip() or author.handle
 
 
-def _anchor(post: ArchivedPost) -> str:
+def post_anchor(post: ArchivedPost) -> str:
     return f"{post.platform[0]}-{_NOT_ID.sub('_', post.id)}"
 
 
@@ -206,7 +218,7 @@ def _row_fields(row: _Row) -> dict[str, Any]:
         "id": row.post.id,
         "url": (safe_url(row.post.url) or "") if row.named else "",
         "author": row.post.author.handle if row.named else WITHHELD,
-        "created_at": _iso(row.post.created_at),
+        "created_at": iso_utc(row.post.created_at),
         "question": row.question,
         "is_answer": row.is_answer,
         "boosted": row.boosted,
@@ -217,17 +229,24 @@ def _row_fields(row: _Row) -> dict[str, Any]:
 # -- HTML ------------------------------------------------------------------------------------
 
 
-def to_html(ctx: ExportContext) -> str:
+def page_templates() -> Environment:
+    """The Jinja environment of the HTML exports: autoescaped, and strict, so that a name
+    missing from a page is an error rather than an empty string."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
-    from markupsafe import Markup
 
-    env = Environment(
+    return Environment(
         loader=PackageLoader("bot", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=StrictUndefined,
     )
+
+
+def to_html(ctx: ExportContext) -> str:
+    from markupsafe import Markup
+
+    env = page_templates()
     stats = ctx.stats
     chart = posts_per_minute_svg(ctx)
     return env.get_template(
@@ -242,8 +261,8 @@ def to_html(ctx: ExportContext) -> str:
         chart=Markup(chart) if chart else None,  # noqa: S704 - our own chart, no post text in it
         questions=stats.questions,
         contributors=[
-            ("Most posts", [_person(c) for c in stats.top_posters]),
-            ("Most replies received", [_person(c) for c in stats.top_replied]),
+            ("Most posts", [person_view(c) for c in stats.top_posters]),
+            ("Most replies received", [person_view(c) for c in stats.top_replied]),
         ],
         engaged=[_engaged_view(e) for e in stats.most_engaged],
         links=stats.links[:10],
@@ -264,7 +283,7 @@ def _numbers(stats: Stats) -> list[tuple[str, str]]:
     ]
 
 
-def _person(c: Contributor) -> dict[str, Any]:
+def person_view(c: Contributor) -> dict[str, Any]:
     name = c.author.display_name.strip() or c.author.handle
     return {"name": name, "handle": c.author.handle, "count": c.count}
 
@@ -273,25 +292,21 @@ def _engaged_view(e: EngagedPost) -> dict[str, Any]:
     excerpt = " ".join(e.post.text.split())
     label = excerpt if len(excerpt) <= 80 else excerpt[:79] + "…"
     return {
-        "anchor": _anchor(e.post),
+        "anchor": post_anchor(e.post),
         "label": f"Q{e.question}: {label}" if e.question else label,
         "name": e.post.author.display_name.strip() or e.post.author.handle,
-        "counts": _engagement_counts(e),
+        "counts": engagement_counts(e),
     }
 
 
-def _engagement_counts(e: EngagedPost) -> str:
+def engagement_counts(e: EngagedPost) -> str:
     return ", ".join(
         [
-            _plural(e.post.favourites, "favourite", "favourites"),
-            _plural(e.post.boosts, "boost", "boosts"),
-            _plural(e.replies, "reply", "replies"),
+            counted(e.post.favourites, "favourite", "favourites"),
+            counted(e.post.boosts, "boost", "boosts"),
+            counted(e.replies, "reply", "replies"),
         ]
     )
-
-
-def _plural(n: int, singular: str, plural: str) -> str:
-    return f"{n:,} {singular if n == 1 else plural}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,12 +338,12 @@ def _post_view(ctx: ExportContext, entry: Entry, depth: int, markup: Any) -> _Po
     post = entry.post
     indent = min(depth, MAX_INDENT)
     return _PostView(
-        anchor=_anchor(post),
+        anchor=post_anchor(post),
         classes=f"r d{indent}" if indent else "p",
         name=_name(entry),
         handle=post.author.handle if entry.named else "",
         body=markup(clean_post_html(post)),
-        iso=_iso(post.created_at),
+        iso=iso_utc(post.created_at),
         time=_local(ctx, post.created_at),
         platform=_platform_label(post.platform),
         url=safe_url(post.url) if entry.named else None,
@@ -341,12 +356,6 @@ def posts_per_minute_svg(ctx: ExportContext) -> str | None:
     minutes = ctx.stats.posts_per_minute
     if not minutes:
         return None
-    # About 0.35 s to import: only when a chart is drawn.
-    import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     origin = minutes[0].minute
 
     def offset(at: datetime) -> float:
@@ -354,6 +363,44 @@ def posts_per_minute_svg(ctx: ExportContext) -> str | None:
 
     def clock(value: float, _position: int | None) -> str:
         return _local(ctx, origin + timedelta(minutes=value))
+
+    def draw(axes: Any) -> None:
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        axes.bar(
+            [offset(m.minute) for m in minutes],
+            [m.posts for m in minutes],
+            width=0.9,
+            align="edge",
+            color=CHART_BLUE,
+        )
+        for q in ctx.stats.questions:
+            if q.asked_at is None:
+                continue
+            axes.axvline(offset(q.asked_at), color=CHART_RED, linewidth=1, linestyle="--")
+            axes.annotate(
+                f"Q{q.number}",
+                (offset(q.asked_at), 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -10),
+                textcoords="offset points",
+                color=CHART_RED,
+            )
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 5, 10]))
+        axes.xaxis.set_major_formatter(FuncFormatter(clock))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel("posts per minute")
+
+    return svg_chart(draw, label="Posts per minute, questions marked")
+
+
+def svg_chart(draw: Callable[[Any], None], *, label: str) -> str:
+    """A chart as inline SVG: ``draw`` fills the axes. Drawn by matplotlib, with no script,
+    no link and no font to fetch, the same bytes from run to run."""
+    # About 0.35 s to import: only when a chart is drawn.
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
 
     # Text stays text (smaller, searchable); the fixed salt keeps the ids, and so the
     # file, the same from run to run.
@@ -363,29 +410,7 @@ def posts_per_minute_svg(ctx: ExportContext) -> str | None:
         figure = Figure(figsize=(8, 2.6))
         FigureCanvasSVG(figure)
         axes = figure.add_subplot()
-        axes.bar(
-            [offset(m.minute) for m in minutes],
-            [m.posts for m in minutes],
-            width=0.9,
-            align="edge",
-            color="#3b6ea5",
-        )
-        for q in ctx.stats.questions:
-            if q.asked_at is None:
-                continue
-            axes.axvline(offset(q.asked_at), color="#c0392b", linewidth=1, linestyle="--")
-            axes.annotate(
-                f"Q{q.number}",
-                (offset(q.asked_at), 1),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, -10),
-                textcoords="offset points",
-                color="#c0392b",
-            )
-        axes.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 5, 10]))
-        axes.xaxis.set_major_formatter(FuncFormatter(clock))
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel("posts per minute")
+        draw(axes)
         axes.spines[["top", "right"]].set_visible(False)
         figure.tight_layout()
         out = io.StringIO()
@@ -397,9 +422,7 @@ def posts_per_minute_svg(ctx: ExportContext) -> str | None:
     svg = out.getvalue()
     # Inline SVG needs neither the XML prolog nor the DOCTYPE (which names a remote DTD).
     svg = svg[svg.index("<svg") :]
-    return svg.replace(
-        "<svg ", '<svg role="img" aria-label="Posts per minute, questions marked" ', 1
-    )
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1)
 
 
 # -- Markdown --------------------------------------------------------------------------------
@@ -417,7 +440,7 @@ def md_escape(text: str) -> str:
     return _MD_LINE_START.sub(r"\1\\\2", text)
 
 
-def _md_link(label: str, url: str | None) -> str:
+def md_link(label: str, url: str | None) -> str:
     if url is None:
         return ""
     return f"[{label}](<{url.replace('(', '%28').replace(')', '%29')}>)"
@@ -463,8 +486,8 @@ def to_markdown(ctx: ExportContext) -> str:
     if stats.most_engaged:
         lines += ["**Most engaged answers:**", ""]
         lines += [
-            f"{i}. {md_escape(e.post.author.handle)}, Q{e.question}: {_engagement_counts(e)} "
-            + _md_link("link", safe_url(e.post.url))
+            f"{i}. {md_escape(e.post.author.handle)}, Q{e.question}: {engagement_counts(e)} "
+            + md_link("link", safe_url(e.post.url))
             for i, e in enumerate(stats.most_engaged, start=1)
         ]
         lines.append("")
@@ -485,7 +508,7 @@ def _md_post(ctx: ExportContext, entry: Entry, depth: int) -> list[str]:
     if entry.named:
         who += f" ({md_escape(post.author.handle)})"
     meta = f"{_local(ctx, post.created_at)} · {_platform_label(post.platform)}"
-    link = _md_link("original", safe_url(post.url)) if entry.named else ""
+    link = md_link("original", safe_url(post.url)) if entry.named else ""
     boosted = " · boosted" if post_ref(post) in ctx.boosted else ""
     head = f"{indent}- {who} · {meta}" + (f" · {link}" if link else "") + boosted
     lines = [line.strip() for line in post.text.strip().split("\n")]
@@ -505,7 +528,7 @@ _HANDLE = re.compile(r"^@[\w.@-]+$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: str) -> str:
+def csv_cell(value: str) -> str:
     """Spreadsheets run a cell that starts like a formula: such text gets a leading quote.
     Handles start with @ but are plain, so they pass unchanged."""
     if value.startswith(_FORMULA_START) and not _HANDLE.match(value):
@@ -522,7 +545,7 @@ def to_csv(ctx: ExportContext) -> str:
         fields["question"] = "" if row.question is None else str(row.question)
         fields["is_answer"] = "true" if row.is_answer else "false"
         fields["boosted"] = "true" if row.boosted else "false"
-        writer.writerow(_cell(str(fields[column])) for column in CSV_COLUMNS)
+        writer.writerow(csv_cell(str(fields[column])) for column in CSV_COLUMNS)
     return out.getvalue()
 
 
@@ -533,8 +556,8 @@ def to_json(ctx: ExportContext) -> str:
             "title": ctx.title,
             "hashtag": ctx.hashtag,
             "date": ctx.date,
-            "start": _iso(ctx.start),
-            "end": _iso(ctx.end),
+            "start": iso_utc(ctx.start),
+            "end": iso_utc(ctx.end),
         },
         "statistics": stats_json(ctx.stats),
     }
@@ -561,32 +584,32 @@ def stats_json(stats: Stats) -> dict[str, Any]:
             {
                 "number": q.number,
                 "heading": q.heading,
-                "asked_at": _iso(q.asked_at) if q.asked_at else None,
+                "asked_at": iso_utc(q.asked_at) if q.asked_at else None,
                 "answers": q.answers,
                 "replies": q.replies,
                 "participants": q.participants,
                 "themes": list(q.themes),
-                "top_answer": _engaged_json(q.top_answer) if q.top_answer else None,
+                "top_answer": engaged_json(q.top_answer) if q.top_answer else None,
             }
             for q in stats.questions
         ],
-        "top_posters": [_contributor_json(c, "posts") for c in stats.top_posters],
-        "top_replied": [_contributor_json(c, "replies_received") for c in stats.top_replied],
-        "most_engaged": [_engaged_json(e) for e in stats.most_engaged],
+        "top_posters": [contributor_json(c, "posts") for c in stats.top_posters],
+        "top_replied": [contributor_json(c, "replies_received") for c in stats.top_replied],
+        "most_engaged": [engaged_json(e) for e in stats.most_engaged],
         "links_shared": stats.links_shared,
         "links": [{"url": link.url, "posts": link.posts} for link in stats.links],
         "peak_posts_per_minute": stats.peak_posts_per_minute,
         "posts_per_minute": [
-            {"minute": _iso(m.minute), "posts": m.posts} for m in stats.posts_per_minute
+            {"minute": iso_utc(m.minute), "posts": m.posts} for m in stats.posts_per_minute
         ],
     }
 
 
-def _contributor_json(c: Contributor, count_name: str) -> dict[str, Any]:
+def contributor_json(c: Contributor, count_name: str) -> dict[str, Any]:
     return {"author": c.author.handle, "name": c.author.display_name, count_name: c.count}
 
 
-def _engaged_json(e: EngagedPost) -> dict[str, Any]:
+def engaged_json(e: EngagedPost) -> dict[str, Any]:
     return {
         "platform": e.post.platform,
         "id": e.post.id,

@@ -302,10 +302,14 @@ class CurationStore(Protocol):
 
 
 class ArchiveHistory(Protocol):
-    """What curation needs from the archive beyond the current occurrence."""
+    """What curation and the series' numbers need from the archive beyond one occurrence."""
 
     def returning_authors(self, chat_id: str, *, before: str) -> set[str]:
         """Author keys with a post in an occurrence of the chat earlier than ``before``."""
+        ...
+
+    def occurrences(self, chat_id: str) -> list[str]:
+        """The ids of the chat's occurrences with anything archived, oldest first."""
         ...
 
     def forget_author(self, platform: str, author_id: str, *, now: datetime) -> int:

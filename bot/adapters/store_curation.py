@@ -182,6 +182,17 @@ class CurationSql:
             ).all()
         return {f"{platform}:{author_id}" for platform, author_id in rows}
 
+    def occurrences(self, chat_id: str) -> list[str]:
+        t = archive_posts_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.occurrence)
+                .where(t.c.occurrence.startswith(f"{chat_id}/", autoescape=True))
+                .distinct()
+                .order_by(t.c.occurrence)
+            ).all()
+        return [row.occurrence for row in rows]
+
     def forget_author(self, platform: str, author_id: str, *, now: datetime) -> int:
         t = archive_posts_table
         with self.engine.connect() as conn:

@@ -8,16 +8,16 @@ seen before. The wrap-up goes out through the publisher, so its keys make it exa
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.core.agenda import Occurrence, PlannedPost, build_agenda, occurrence_at
+from bot.core.agenda import Occurrence, PlannedPost, build_agenda, occurrence_at, occurrence_date
 from bot.core.config import ChatConfig, parse_weekly
-from bot.core.stats import compute_stats
-from bot.core.transcript import build_transcript, questions_from_agenda
+from bot.core.stats import compute_series_stats, compute_stats
+from bot.core.transcript import Transcript, build_transcript, questions_from_agenda
 from bot.core.wrapup import wrapup_thread, wrapup_time
 from bot.exports import ExportContext, export_context, write_exports
 from bot.ports import (
@@ -30,6 +30,7 @@ from bot.ports import (
     PostingPlatform,
 )
 from bot.runtime.publisher import Outcome, PostPublisher
+from bot.series_exports import SeriesContext, series_context, write_series_exports
 
 
 def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
@@ -42,6 +43,11 @@ def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
     return occurrence_at(config, datetime.combine(day, at))
 
 
+def occurrence_of(config: ChatConfig, occurrence_id: str) -> Occurrence:
+    """The occurrence an id (chat/date) names."""
+    return occurrence_on(config, date.fromisoformat(occurrence_date(occurrence_id)))
+
+
 def gather(
     config: ChatConfig,
     occurrence: Occurrence,
@@ -52,19 +58,8 @@ def gather(
     history: ArchiveHistory,
 ) -> ExportContext:
     """Everything the transcript and the wrap-up say about one occurrence."""
-    published = {
-        entry.key: entry.remote_id
-        for entry in ledger.entries(occurrence.id)
-        if entry.state == "done" and entry.remote_id
-    }
-    questions = questions_from_agenda(
-        build_agenda(config, occurrence), published, hashtag=config.chat.hashtag
-    )
-    transcript = build_transcript(
-        occurrence.id,
-        archive.posts(occurrence.id),
-        questions,
-        opted_out=frozenset(curation.optouts()),
+    transcript = _transcript(
+        config, occurrence, archive=archive, ledger=ledger, opted_out=set(curation.optouts())
     )
     # Occurrence ids are chat/ISO-date, so "before" in text order is before in time.
     earlier = history.returning_authors(config.chat.id, before=occurrence.id)
@@ -73,6 +68,50 @@ def gather(
     }
     stats = compute_stats(transcript, earlier_authors=earlier)
     return export_context(config, occurrence, transcript, stats, boosted=boosted)
+
+
+def gather_series(
+    config: ChatConfig,
+    *,
+    through: str | None = None,
+    archive: Archive,
+    ledger: Ledger,
+    curation: CurationStore,
+    history: ArchiveHistory,
+) -> SeriesContext:
+    """The numbers of the chat's series: every occurrence with anything archived, oldest
+    first, up to the occurrence ``through`` (an id; default: the latest). Occurrences are read
+    one at a time."""
+    opted_out = set(curation.optouts())
+    ids = [i for i in history.occurrences(config.chat.id) if through is None or i <= through]
+    transcripts = (
+        _transcript(
+            config, occurrence_of(config, i), archive=archive, ledger=ledger, opted_out=opted_out
+        )
+        for i in ids
+    )
+    return series_context(config, compute_series_stats(transcripts))
+
+
+def _transcript(
+    config: ChatConfig,
+    occurrence: Occurrence,
+    *,
+    archive: Archive,
+    ledger: Ledger,
+    opted_out: Set[str],
+) -> Transcript:
+    published = {
+        entry.key: entry.remote_id
+        for entry in ledger.entries(occurrence.id)
+        if entry.state == "done" and entry.remote_id
+    }
+    questions = questions_from_agenda(
+        build_agenda(config, occurrence), published, hashtag=config.chat.hashtag
+    )
+    return build_transcript(
+        occurrence.id, archive.posts(occurrence.id), questions, opted_out=frozenset(opted_out)
+    )
 
 
 def publish_thread(publisher: PostPublisher, thread: Sequence[PlannedPost]) -> list[Outcome]:
@@ -109,10 +148,12 @@ def post_wrapup(
     platforms: Mapping[str, PostingPlatform],
     log: Any,
     due: datetime | None = None,
+    series: SeriesContext | None = None,
 ) -> tuple[Results, list[Path]]:
     """Post the wrap-up thread on every platform and write the transcript files to the
-    chat's ``wrapup.folder``. Returns each part with its outcome (None: not attempted, an
-    earlier part failed) and the files.
+    chat's ``wrapup.folder``, with the series' files once it has more than one occurrence.
+    Returns each part with its outcome (None: not attempted, an earlier part failed) and the
+    files.
 
     ``due``: when the thread counts as due; by default its planned time, end + after. Its
     keys are the planned ones whatever ``due`` is: a thread that went out is never repeated.
@@ -126,6 +167,8 @@ def post_wrapup(
         outcomes: list[Outcome | None] = list(publish_thread(publisher, parts))
         results += zip(parts, outcomes + [None] * (len(parts) - len(outcomes)), strict=True)
     files = write_exports(report, config.wrapup.folder)
+    if series is not None and len(series.stats.occurrences) > 1:
+        files += write_series_exports(series, config.wrapup.folder)
     log.info(
         "wrapup.done",
         occurrence=occurrence.id,
@@ -175,6 +218,14 @@ class WrapupTask:
             curation=self._curation,
             history=self._history,
         )
+        series = gather_series(
+            self._config,
+            through=occurrence.id,
+            archive=self._archive,
+            ledger=self._ledger,
+            curation=self._curation,
+            history=self._history,
+        )
         post_wrapup(
             self._config,
             occurrence,
@@ -182,6 +233,7 @@ class WrapupTask:
             publisher=self._publisher,
             platforms=self._platforms,
             log=self._log.bind(occurrence=occurrence.id),
+            series=series,
         )
 
     def _wait_until(self, moment: datetime) -> bool:

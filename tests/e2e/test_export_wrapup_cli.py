@@ -6,6 +6,8 @@ with the golden archive, so the files the commands write must equal the golden f
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import textwrap
 from dataclasses import replace
@@ -159,6 +161,55 @@ def test_export_of_a_malformed_date_is_a_usage_error(database: Path) -> None:
     assert "'2-12-2026' is not a date" in done.stderr
 
 
+def test_export_series_has_a_row_per_occurrence_that_agrees_with_each(
+    database: Path, tmp_path: Path
+) -> None:
+    env = tweetchat_env(database=database, token=None)
+
+    series = run_tweetchat(
+        "export", str(CHAT_FILE), "--series", "--format", "csv", "-o", "-", env=env
+    )
+    occurrence = run_tweetchat(
+        "export", str(CHAT_FILE), "--format", "json", "--occurrence", "2026-12-02", "-o", "-",
+        env=env,
+    )  # fmt: skip
+
+    assert series.returncode == 0, series.stderr
+    rows = list(csv.DictReader(io.StringIO(series.stdout)))
+    assert [row["date"] for row in rows] == ["2026-11-25", "2026-12-02"]
+    # The earlier occurrence holds one post by each of the returning people.
+    stats = json.loads(occurrence.stdout)["statistics"]
+    assert rows[0]["participants"] == rows[0]["posts"] == str(stats["returning_participants"])
+    assert rows[0]["new_participants"] == rows[0]["participants"]
+    for column in ("participants", "new_participants", "returning_participants", "posts"):
+        assert rows[1][column] == str(stats[column]), column
+
+
+def test_export_series_into_the_folder_up_to_a_date(database: Path, tmp_path: Path) -> None:
+    env = tweetchat_env(database=database, token=None)
+
+    done = run_tweetchat(
+        "export", str(CHAT_FILE), "--series", "--occurrence", "2026-11-25", "--format", "json",
+        "-o", str(tmp_path), env=env,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    target = tmp_path / "hexichat-series.json"
+    assert done.stdout == f"Wrote {target} (1 occurrence of hexichat, 2026-11-25 to 2026-11-25).\n"
+    document = json.loads(target.read_text(encoding="utf-8"))
+    assert [o["date"] for o in document["occurrences"]] == ["2026-11-25"]
+
+
+def test_export_series_of_an_empty_archive_says_so(tmp_path: Path) -> None:
+    env = tweetchat_env(database=tmp_path / "empty.sqlite3", token=None)
+
+    done = run_tweetchat("export", str(CHAT_FILE), "--series", "-o", "-", env=env)
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "Nothing captured for hexichat: no series to report." in done.stderr
+
+
 def golden_thread(platform: str) -> list[str]:
     text = (GOLDEN / f"wrapup-{platform}.txt").read_text(encoding="utf-8")
     parts = [part.split("\n", 1)[1] for part in text.split("--- ")[1:]]
@@ -219,7 +270,16 @@ def test_wrapup_posts_the_thread_once_and_writes_the_transcript(
     assert "hexichat/2026-12-02/wrapup-2/mastodon: skipped" in again.stdout
     assert len(mastodon.statuses_of(bot)) == 2
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == [f"hexichat-2026-12-02.{ext}" for ext in ("csv", "html", "json", "md")]
+    # The archive holds an earlier occurrence too: the series' files come with the transcript.
+    assert written == [
+        f"hexichat-{name}.{ext}"
+        for name in ("2026-12-02", "series")
+        for ext in ("csv", "html", "json", "md")
+    ]
+    series = list(
+        csv.DictReader(io.StringIO((tmp_path / "out" / "hexichat-series.csv").read_text()))
+    )
+    assert [row["date"] for row in series] == ["2026-11-25", "2026-12-02"]
     assert (tmp_path / "out" / "hexichat-2026-12-02.csv").read_bytes() == (
         GOLDEN / "transcript.csv"
     ).read_bytes()

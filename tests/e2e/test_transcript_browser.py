@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.stats import compute_stats
+from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import build_transcript
 from bot.exports import ExportContext, write_exports
+from bot.series_exports import SeriesContext, write_series_exports
 from tests.support.hostile import hostile_chat
 from tests.support.posts import OCCURRENCE, START
-from tests.support.synthetic_chat import synthetic_chat
+from tests.support.synthetic_chat import synthetic_chat, synthetic_series
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -173,3 +174,34 @@ def test_a_hostile_transcript_renders_and_calls_nowhere(browser: Any, tmp_path: 
     assert requests_made(browser) == [page.as_uri()]
     assert console_errors(browser) == []
     assert browser.save_screenshot(str(tmp_path / "transcript-hostile.png"))
+
+
+def test_a_year_long_series_page_reads_on_a_phone_offline(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    weeks = synthetic_series(weeks=52, posts=60)
+    stats = compute_series_stats(
+        build_transcript(c.occurrence, c.posts, c.questions, opted_out=c.opted_out) for c in weeks
+    )
+    context = SeriesContext(
+        "Patient experience in primary care", "#HEXIchat", "hexichat", ZoneInfo("Europe/London"),
+        stats,
+    )  # fmt: skip
+    (page,) = write_series_exports(context, tmp_path / "out", formats=("html",))
+    browser.get_log("performance")
+    browser.get_log("browser")
+    browser.get(page.as_uri())
+
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "main h2")]
+    assert headings == ["The series in numbers", "Occurrence by occurrence", "People and posts"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#occurrences tbody tr")
+    assert len(rows) == 52
+    assert rows[0].text.startswith("2 Dec 2026 ")  # the latest first
+    chart = browser.find_element(By.CSS_SELECTOR, "figure svg")
+    assert chart.size["width"] <= PHONE_WIDTH
+    # The table may scroll sideways inside its box; the page itself does not.
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH
+    assert requests_made(browser) == [page.as_uri()]
+    assert console_errors(browser) == []
+    browser.execute_script("window.scrollTo(0, 0)")
+    assert browser.save_screenshot(str(tmp_path / "series-52.png"))

@@ -1,17 +1,25 @@
 """`tweetchat run` wraps a chat up by itself: after the capture, the thread goes out once and
-the transcript files are written to wrapup.folder. A second run posts nothing again."""
+the transcript files, and the series' once there is more than one occurrence, are written to
+wrapup.folder. A second run posts nothing again."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.adapters.archive_sql import SqlArchive
+from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
 from tests.support.chat_files import RunningBot, run_tweetchat, tweetchat_env, write_chat
 from tests.support.mastodon_server import MastodonServer
+from tests.support.posts import person, post
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +62,20 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
         },
     )
     env = tweetchat_env(database=tmp_path / "store.sqlite3", token=bot.token)
+    # Ana came to last week's occurrence too: the chat is a series of two now.
+    last_week = (date.fromisoformat(chat.occurrence.date) - timedelta(days=7)).isoformat()
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        SqlArchive(store.engine).save(
+            replace(
+                post("earlier", person("ana"), 6, "A1 last week's answer", question=1),
+                occurrence=f"wrapchat/{last_week}",
+                author=replace(person("ana"), id=ana.id, handle=f"@{ana.username}"),
+            ),
+            now=datetime.now(UTC),
+        )
+    finally:
+        store.close()
 
     with RunningBot(chat.path, env=env) as running:
         asked = published(running, "q1")
@@ -66,7 +88,8 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
     thread = [t for t in texts if t.startswith("Thank you all for joining")]
     assert thread == [
         f"Thank you all for joining {TAG}: A compressed test chat!\n\n"
-        "2 people took part, with 2 posts and 2 answers to 2 questions.\n\n"
+        "2 people took part, with 2 posts and 2 answers to 2 questions. "
+        "1 of you came for the first time: welcome!\n\n"
         f"Q1 top answer: {answer['url']}\n\n"
         f"The transcript: https://example.org/wrapchat/{chat.occurrence.date}.html"
     ]
@@ -75,6 +98,13 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
     assert "A1 paper surveys in the waiting room" in page
     assert "comment cards, untagged" in page
     assert base.with_suffix(".csv").read_text(encoding="utf-8").count("\n") == 1 + 2 + 4
+    series = list(csv.DictReader(io.StringIO((out / "wrapchat-series.csv").read_text())))
+    assert [
+        (row["date"], row["participants"], row["returning_participants"]) for row in series
+    ] == [
+        (last_week, "1", "0"),
+        (chat.occurrence.date, "2", "1"),
+    ]
 
     again = run_tweetchat("run", str(chat.path), env=env, timeout=60)
 

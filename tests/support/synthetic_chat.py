@@ -13,7 +13,7 @@ import argparse
 import html
 import json
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,45 @@ def synthetic_chat(
         earlier_authors=frozenset(keys[::3]),
         boosted=frozenset(rng.sample(answer_refs, min(8, len(answer_refs)))),
     )
+
+
+def synthetic_series(*, weeks: int, posts: int, seed: int = 0) -> list[SyntheticChat]:
+    """A weekly series ending on DATE, oldest first, each week from its own seed. Author ids
+    are the same from week to week, so people come back, and the crowd grows by two a week.
+    Post ids get a per-week prefix: they are unique per platform across the archive."""
+    series = []
+    for week in range(weeks):
+        chat = synthetic_chat(seed=seed + week, posts=posts, participants=30 + 2 * week)
+        shift = timedelta(weeks=weeks - 1 - week)
+        occurrence = f"{CHAT_ID}/{(START - shift).date().isoformat()}"
+        prefix = f"w{week}-"
+        moved = [
+            replace(
+                p,
+                id=prefix + p.id,
+                occurrence=occurrence,
+                created_at=p.created_at - shift,
+                in_reply_to=prefix + p.in_reply_to if p.in_reply_to else None,
+            )
+            for p in chat.posts
+        ]
+        questions = [
+            replace(q, post_refs=frozenset((pl, prefix + i) for pl, i in q.post_refs))
+            for q in chat.questions
+        ]
+        series.append(
+            replace(
+                chat,
+                occurrence=occurrence,
+                posts=moved,
+                questions=questions,
+                earlier_authors=frozenset(),  # the series itself tells who came before
+                boosted=frozenset((pl, prefix + i) for pl, i in chat.boosted),
+                start=chat.start - shift,
+                end=chat.end - shift,
+            )
+        )
+    return series
 
 
 # -- the stored form ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.stats import compute_stats
+from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import build_transcript
 from bot.exports import ExportContext, render, safe_url, write_exports
+from bot.series_exports import SeriesContext, render_series
 from tests.support.hostile import (
     BIG_POST_CHARACTERS,
     FAMILY,
@@ -44,8 +46,12 @@ VOID = {"meta", "br", "hr", "wbr", "col", "area"}
 class PageAudit(HTMLParser):
     """Reads a page as a browser's tokenizer would and notes everything that could act."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sibling_pages: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        # The series page links to the transcripts written beside it: a file name, no more.
+        self._links = re.compile(
+            r"^(https?://|#)" + (r"|^[\w-]+\.html(#[\w-]+)?$" if sibling_pages else "")
+        )
         self.tags: Counter[str] = Counter()
         self.problems: list[str] = []
         self.headings: list[tuple[str, str]] = []
@@ -64,7 +70,7 @@ class PageAudit(HTMLParser):
                 self.problems.append(f"<{tag} {name}>")
             if name in LOADING_ATTRIBUTES:
                 self.problems.append(f"<{tag} {name}={value!r}>")
-            if name in ("href", "xlink:href") and not re.match(r"^(https?://|#)", value):
+            if name in ("href", "xlink:href") and not self._links.match(value):
                 self.problems.append(f"<{tag} {name}={value!r}>")
             if name == "style":
                 self._check_css(value, f"<{tag} style>")
@@ -260,4 +266,42 @@ def test_the_audit_itself_sees_each_kind_of_trouble() -> None:
         "<meta http-equiv=refresh>",
         "<style>: 'p{background:url(https://e/x)}'",
         f"direction override outside an isolate: {RTL_OVERRIDE + 'loose'!r}",
+    ]
+
+
+def test_a_series_of_hostile_chats_renders_nothing_executable() -> None:
+    posts, questions = hostile_chat()
+    earlier = [replace(p, occurrence="hexichat/2026-11-25", id=f"e-{p.id}") for p in posts]
+    earlier_questions = [
+        replace(q, post_refs=frozenset((pl, f"e-{i}") for pl, i in q.post_refs)) for q in questions
+    ]
+    stats = compute_series_stats(
+        [
+            build_transcript("hexichat/2026-11-25", earlier, earlier_questions),
+            build_transcript(OCCURRENCE, posts, questions),
+        ]
+    )
+    context = SeriesContext(
+        "Hostile <b>series</b>", "#HEXIchat", "hexichat", ZoneInfo("Europe/London"), stats
+    )
+
+    page = render_series(context, "html")
+    parser = PageAudit(sibling_pages=True)
+    parser.feed(page)
+    parser.close()
+
+    assert stats.most_engaged  # the page lists hostile posts and names
+    assert parser.problems == []
+    assert parser.tags["script"] == 0
+    assert parser.headings[0] == ("h1", "Hostile <b>series</b>: the series")
+    markdown = render_series(context, "md")
+    assert "<script" not in markdown
+    assert "](javascript:" not in markdown
+    assert all(url == "" or url.startswith("https://") for url in _series_urls(context))
+
+
+def _series_urls(context: SeriesContext) -> list[str]:
+    document = json.loads(render_series(context, "json"))
+    return [e["url"] for e in document["statistics"]["most_engaged"]] + [
+        o["most_engaged"]["url"] for o in document["occurrences"] if o["most_engaged"]
     ]
