@@ -174,12 +174,12 @@ class MastodonPlatform:
     def _author(self, account: Any) -> Author:
         # The archive's reading of an account (checked, plain-text bio and fields), so the
         # curator compares like with like.
-        from bot.adapters.mastodon_status import _author
+        from bot.adapters.mastodon_status import to_author
 
-        return _author(account, home=self.home())
+        return to_author(account, home=self.home())
 
     def _post_state(self, status: Any) -> PostState | None:
-        from bot.adapters.mastodon_status import Malformed
+        from bot.adapters.untrusted_fields import Malformed
 
         try:
             author = self._author(status.get("account"))
@@ -198,7 +198,7 @@ class MastodonPlatform:
         status = note.get("status")
         if status is None:
             return None  # the post was deleted since
-        from bot.adapters.mastodon_status import Malformed
+        from bot.adapters.untrusted_fields import Malformed
 
         try:
             author = self._author(note.get("account"))

@@ -7,11 +7,16 @@ absurdly large, becomes a ``Skipped`` with the reason instead of an exception.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.untrusted_fields import (
+    Malformed,
+    clean_line,
+    count_or_zero,
+    language_tag,
+    utc_time,
+)
 from bot.core.html_text import html_to_text
 from bot.core.model import ArchivedPost, Author
 from bot.core.sanitize import sanitize_html
@@ -24,13 +29,6 @@ MAX_CONTENT_CHARS = 64 * 1024
 _MAX_NAME_CHARS = 200
 _MAX_BIO_CHARS = 4000
 _MAX_ID_CHARS = 64
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
-class Malformed(ValueError):
-    """A field is missing or has the wrong type."""
 
 
 def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None) -> Fetched:
@@ -56,47 +54,47 @@ def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None)
                 in_reply_to,
                 expected=False,
             )
-        author = _author(status.get("account"), home=home)
+        author = to_author(status.get("account"), home=home)
         return ArchivedPost(
             platform=PLATFORM,
             id=post_id,
             occurrence="",
             url=_web_url(status.get("url")) or _web_url(status.get("uri")) or "",
             author=author,
-            created_at=_time(status.get("created_at"), "created_at"),
+            created_at=utc_time(status.get("created_at"), "created_at"),
             text=html_to_text(content),
             html=sanitize_html(content),
             in_reply_to=in_reply_to,
-            language=_language(status.get("language")),
-            replies=_count(status.get("replies_count")),
-            boosts=_count(status.get("reblogs_count")),
-            favourites=_count(status.get("favourites_count")),
+            language=language_tag(status.get("language")),
+            replies=count_or_zero(status.get("replies_count")),
+            boosts=count_or_zero(status.get("reblogs_count")),
+            favourites=count_or_zero(status.get("favourites_count")),
             is_own=own_account_id is not None and author.id == own_account_id,
             edited_at=(
-                _time(status["edited_at"], "edited_at") if status.get("edited_at") else None
+                utc_time(status["edited_at"], "edited_at") if status.get("edited_at") else None
             ),
         )
     except Malformed as exc:
         return Skipped(post_id, f"malformed: {exc}", expected=False)
 
 
-def _author(account: Any, *, home: str) -> Author:
+def to_author(account: Any, *, home: str) -> Author:
     if not isinstance(account, Mapping):
         raise Malformed("no account")
     account_id = _id_or_none(account.get("id"))
     acct = account.get("acct")
     if account_id is None or not isinstance(acct, str) or not acct.strip():
         raise Malformed("account without id or acct")
-    acct = _clean_line(acct.strip().lstrip("@"), _MAX_NAME_CHARS)
+    acct = clean_line(acct.strip().lstrip("@"), _MAX_NAME_CHARS)
     handle = f"@{acct}" if "@" in acct else f"@{acct}@{home}"
     display = account.get("display_name")
-    display_name = _clean_line(display, _MAX_NAME_CHARS) if isinstance(display, str) else ""
+    display_name = clean_line(display, _MAX_NAME_CHARS) if isinstance(display, str) else ""
     return Author(
         platform=PLATFORM,
         id=account_id,
         handle=handle,
         display_name=display_name or acct.split("@")[0],
-        followers=_count(account.get("followers_count")),
+        followers=count_or_zero(account.get("followers_count")),
         is_bot=account.get("bot") is True,
         bio=_bio(account)[:_MAX_BIO_CHARS],
     )
@@ -137,31 +135,6 @@ def _optional_id(value: Any, name: str) -> str | None:
     return found
 
 
-def _time(value: Any, name: str) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise Malformed(f"{name} is not a time") from None
-    else:
-        raise Malformed(f"no {name}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _language(value: Any) -> str | None:
-    if isinstance(value, str) and 0 < len(value) <= 16 and value.replace("-", "").isalnum():
-        return value
-    return None
-
-
 def _web_url(value: Any) -> str | None:
     if (
         isinstance(value, str)
@@ -171,17 +144,6 @@ def _web_url(value: Any) -> str | None:
     ):
         return value
     return None
-
-
-def _clean_line(value: str, limit: int) -> str:
-    """One line of text without control characters or direction overrides (which would
-    reorder the text around a name on a transcript page)."""
-    kept = "".join(
-        " " if c.isspace() else c
-        for c in value
-        if unicodedata.category(c) != "Cc" and c not in _BIDI_CONTROLS
-    )
-    return " ".join(kept.split())[:limit]
 
 
 def _short(value: Any) -> str:

@@ -12,7 +12,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.adapters.mastodon_status import Malformed, _clean_line, _count, _language, _time
+from bot.adapters.untrusted_fields import (
+    Malformed,
+    clean_line,
+    count_or_zero,
+    language_tag,
+    utc_time,
+)
 from bot.core.model import ArchivedPost, Author
 from bot.core.sanitize import sanitize_html
 from bot.ports import Fetched, Skipped
@@ -81,15 +87,15 @@ def to_post(
             occurrence="",
             url=post_url(author.handle[1:], post_id),
             author=author,
-            created_at=_time(tweet.get("created_at"), "created_at"),
+            created_at=utc_time(tweet.get("created_at"), "created_at"),
             text=plain,
             html=sanitize_html(plain),
             in_reply_to=in_reply_to,
             conversation_id=x_id(tweet.get("conversation_id")),
-            language=_language(tweet.get("lang")),
-            replies=_count(metrics.get("reply_count")),
-            boosts=_count(metrics.get("retweet_count")),
-            favourites=_count(metrics.get("like_count")),
+            language=language_tag(tweet.get("lang")),
+            replies=count_or_zero(metrics.get("reply_count")),
+            boosts=count_or_zero(metrics.get("retweet_count")),
+            favourites=count_or_zero(metrics.get("like_count")),
             is_own=own_user_id is not None and author.id == own_user_id,
         )
     except Malformed as exc:
@@ -128,7 +134,7 @@ def _author(user: Mapping[str, Any]) -> Author:
     if user_id is None or not isinstance(username, str) or not _USERNAME.match(username):
         raise Malformed("author without id or username")
     name = user.get("name")
-    display = _clean_line(name, _MAX_NAME_CHARS) if isinstance(name, str) else ""
+    display = clean_line(name, _MAX_NAME_CHARS) if isinstance(name, str) else ""
     metrics = user.get("public_metrics")
     followers = metrics.get("followers_count") if isinstance(metrics, Mapping) else None
     bio = user.get("description")
@@ -137,7 +143,7 @@ def _author(user: Mapping[str, Any]) -> Author:
         id=user_id,
         handle=f"@{username}",
         display_name=display or username,
-        followers=_count(followers),
+        followers=count_or_zero(followers),
         # X's API does not say whether an account is automated; bios still carry #nobot.
         is_bot=False,
         bio=bio[:_MAX_BIO_CHARS] if isinstance(bio, str) else "",

@@ -1,0 +1,53 @@
+"""Fields of a platform's JSON, read as the hostile input they are: each is checked for its
+type and shape, and one that is missing or wrong raises ``Malformed`` with what it was, for a
+``Skipped`` with the reason rather than a crash. Shared by the Mastodon and X adapters."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+class Malformed(ValueError):
+    """A field is missing or has the wrong type."""
+
+
+def utc_time(value: Any, name: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise Malformed(f"{name} is not a time") from None
+    else:
+        raise Malformed(f"no {name}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def count_or_zero(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def language_tag(value: Any) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 16 and value.replace("-", "").isalnum():
+        return value
+    return None
+
+
+def clean_line(value: str, limit: int) -> str:
+    """One line of text without control characters or direction overrides (which would
+    reorder the text around a name on a transcript page)."""
+    kept = "".join(
+        " " if c.isspace() else c
+        for c in value
+        if unicodedata.category(c) != "Cc" and c not in _BIDI_CONTROLS
+    )
+    return " ".join(kept.split())[:limit]
