@@ -53,7 +53,10 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": ["string", "number"], "pattern": r"^(\d+(\.\d+)?[smhd])+$"}),
+    # A bare number has no unit, so an editor flags it as the bot would; only 0 is one.
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": r"^(\d+(\.\d+)?[smhd])+$"}, {"const": 0}]}
+    ),
 ]
 
 

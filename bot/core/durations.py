@@ -17,7 +17,9 @@ DURATION_HINT = "write a number with a unit: 45s, 5m, 1h30m, 1d"
 
 
 def parse_duration(value: object) -> timedelta:
-    """Read a duration; a bare number is seconds (YAML gives ints for ``at: 300``).
+    """Read a duration. A bare number other than 0 is refused: ``at: 5`` (YAML gives an int)
+    means minutes to one host and seconds to another, and a guess would post a question at
+    the wrong time without a word.
 
     Raises ValueError with a message a host can act on.
     """
@@ -28,7 +30,9 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        if value != 0:
+            raise ValueError(f"{value!r} has no unit")
+        return timedelta(0)
     if not isinstance(value, str) or not _WHOLE.match(value.lower()):
         raise ValueError(f"{value!r} is not a duration")
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value.lower()))
@@ -36,7 +40,11 @@ def parse_duration(value: object) -> timedelta:
 
 
 def suggest_duration(value: object) -> str | None:
-    """The short spelling of ``1 hour 30 minutes`` (``1h30m``), if that is what was meant."""
+    """The short spelling of ``1 hour 30 minutes`` (``1h30m``), if that is what was meant;
+    for a bare number, the two readings it could have."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        number = f"{value:g}"
+        return f"{number}m or {number}s"
     if not isinstance(value, str):
         return None
     spelled = _WORDS.sub(lambda m: m.group(1) + m.group(2)[0].lower(), value)

@@ -17,8 +17,7 @@ from bot.core.durations import format_duration, parse_duration, suggest_duration
         (" 2M ", 120),
         ("1.5h", 5400),
         ("0s", 0),
-        (300, 300),  # YAML gives a bare number as an int: seconds
-        (2.5, 2.5),
+        (0, 0),  # the one bare number that means the same in every unit
     ],
 )
 def test_parse_reads_what_hosts_write(written: object, seconds: float) -> None:
@@ -38,6 +37,9 @@ def test_parse_passes_a_timedelta_through() -> None:
         ("-5m", "'-5m' is not a duration"),
         ("5m later", "'5m later' is not a duration"),
         (-1, "a duration cannot be negative"),
+        # YAML gives a bare number as an int: minutes or seconds? Refused rather than guessed.
+        (300, "300 has no unit"),
+        (2.5, "2.5 has no unit"),
         (True, "True is not a duration"),
         (None, "None is not a duration"),
         ([5], "[5] is not a duration"),
@@ -58,7 +60,9 @@ def test_parse_refuses_anything_else(written: object, message: str) -> None:
         ("45 secs", "45s"),
         ("soon", None),
         ("5m", None),  # already right: nothing to suggest
-        (5, None),
+        (5, "5m or 5s"),
+        (1.5, "1.5m or 1.5s"),
+        (0, None),
     ],
 )
 def test_suggest_gives_the_short_spelling(written: object, suggestion: str | None) -> None:
