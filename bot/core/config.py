@@ -53,9 +53,15 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
     PlainSerializer(format_duration, return_type=str),
-    # A bare number has no unit, so an editor flags it as the bot would; only 0 is one.
+    # A bare number has no unit, so an editor flags it as the bot would: the one number
+    # allowed is 0 (a pattern binds strings only, the bounds numbers only).
     WithJsonSchema(
-        {"anyOf": [{"type": "string", "pattern": r"^(\d+(\.\d+)?[smhd])+$"}, {"const": 0}]}
+        {
+            "type": ["string", "number"],
+            "pattern": r"^(\d+(\.\d+)?[smhd])+$",
+            "minimum": 0,
+            "maximum": 0,
+        }
     ),
 ]
 

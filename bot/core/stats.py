@@ -305,7 +305,7 @@ def compute_series_stats(transcripts: Iterable[Transcript], *, top: int = TOP) -
         attended.update(present)
         seen |= present
         summaries.append(_summary(transcript.occurrence, stats))
-        engaged += stats.most_engaged
+        engaged = sorted([*engaged, *stats.most_engaged], key=_engagement_order)[:top]
         theme_texts.append(_theme_text(posts, received, budget=THEME_TEXT_BUDGET))
         languages[_language(posts)] += len(posts)
     named_authors = [(authors[key], key) for key in nameable]
@@ -322,7 +322,7 @@ def compute_series_stats(transcripts: Iterable[Transcript], *, top: int = TOP) -
         regulars=_top_authors(((a, attended[k]) for a, k in named_authors), top),
         top_posters=_top_authors(((a, posts_by[k]) for a, k in named_authors), top),
         top_replied=_top_authors(((a, replies_to[k]) for a, k in named_authors), top),
-        most_engaged=tuple(sorted(engaged, key=_engagement_order)[:top]),
+        most_engaged=tuple(engaged),
         themes=_series_themes(theme_texts, language=_most_common(languages)),
     )
 
