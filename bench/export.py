@@ -48,7 +48,7 @@ def one_round(posts: int, seed: int, folder: Path) -> tuple[dict[str, float], di
         stats=stats,
         boosted=chat.boosted,
     )
-    sizes = {}
+    sizes: dict[str, int] = {}
     for fmt in FORMATS:
         mark = time.perf_counter()
         (path,) = write_exports(context, folder, formats=(fmt,))

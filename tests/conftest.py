@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import structlog
@@ -69,6 +69,7 @@ def logs() -> Iterator[list[dict[str, Any]]]:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
     try:
         with capture_logs() as captured:
-            yield captured
+            # The event dicts structlog builds: plain dicts, whatever capture_logs declares.
+            yield cast("list[dict[str, Any]]", captured)
     finally:
         structlog.configure(**saved)

@@ -28,7 +28,7 @@ from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
 from bot.core.curation import Window, question_windows
 from bot.core.html_text import html_to_text
-from bot.core.model import ArchivedPost
+from bot.core.model import AnswerRule, ArchivedPost
 from bot.ports import Published
 from bot.runtime.curator import Curator
 from tests.support.chat_files import ChatFile, write_chat
@@ -106,7 +106,7 @@ class Chat:
         filed = {**status, "visibility": "public"}
         post = to_post(filed, home=self.platform.home(), own_account_id=self.bot.id)
         assert isinstance(post, ArchivedPost), post
-        rule = "reply" if reply_to else "prefix"
+        rule: AnswerRule = "reply" if reply_to else "prefix"
         post = replace(post, occurrence=self.file.occurrence.id, question=question, rule=rule)
         self.archive.save(post, now=self.clock.now())
         return str(status["id"])

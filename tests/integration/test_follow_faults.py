@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
         time.sleep(0.02)
 
 
-def count(logs: list[dict[str, Any]], event: str, **fields: Any) -> int:
+def count(logs: Sequence[Mapping[str, Any]], event: str, **fields: Any) -> int:
     return sum(
         1
         for line in logs

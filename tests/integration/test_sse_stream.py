@@ -39,7 +39,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def server_release(self) -> threading.Event:
-        return self.server.release  # type: ignore[attr-defined]
+        release: threading.Event = self.server.release  # type: ignore[attr-defined]
+        return release
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from bot.bootstrap import curators_for
 from bot.core.curation import question_windows
 from bot.runtime.curator import Curator
 from tests.fakes.x_api import FakeXApi
-from tests.support.x_rig import START, ManualClock, XRig, make_x_rig, x_chat
+from tests.support.clock import ManualClock
+from tests.support.x_rig import START, XRig, make_x_rig, x_chat
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from bot.adapters.store_spending import SpendingSql
 from bot.ports import SearchPage, TransientError
 from bot.runtime.x_follower import ReadingStopped, XCapture
 from tests.fakes.x_api import FakeXApi
-from tests.support.x_rig import START, ManualClock, XRig, events, rig_for
+from tests.support.clock import ManualClock
+from tests.support.x_rig import START, XRig, events, rig_for
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from structlog.testing import capture_logs
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_sql import SqlStore
-from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.config import Follow
 from bot.core.model import ArchivedPost
 from bot.ports import (
@@ -145,7 +145,8 @@ def follow(
     )
     with capture_logs() as logs:
         follower.run(occurrence, [])
-    return archive, logs, occurrence.id
+    # The event dicts structlog builds: plain dicts, whatever capture_logs declares.
+    return archive, cast("list[dict[str, Any]]", logs), occurrence.id
 
 
 def events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -179,7 +180,9 @@ def test_bad_events_and_hostile_statuses_are_logged_and_skipped_while_capture_go
         ("not public (unlisted)", "debug"),
     ]
     assert [line["id"] for line in events(logs, "capture.deleted")] == ["1"]
-    assert archive.save(fresh("1"), now=datetime.now(UTC)) == "deleted"
+    again = fresh("1")
+    assert isinstance(again, ArchivedPost)
+    assert archive.save(again, now=datetime.now(UTC)) == "deleted"
 
 
 def test_a_lost_stream_is_reconnected_and_the_gap_read_from_the_cursor() -> None:
@@ -203,7 +206,6 @@ def test_a_lost_stream_is_reconnected_and_the_gap_read_from_the_cursor() -> None
 def test_a_refused_stream_means_polling_at_the_interval() -> None:
     refused = PermanentError("streaming refused: HTTP 404 Not Found")
     source = ScriptedSource([refused], [TagPage([fresh("20")], newer="20", older=None, full=False)])
-    started = time.monotonic()
     archive, logs, occurrence = follow(source, seconds=7.5, poll=3, speed=2)
 
     assert [p.id for p in archive.posts(occurrence)] == ["20"]
@@ -211,12 +213,16 @@ def test_a_refused_stream_means_polling_at_the_interval() -> None:
     assert source.stream_calls == 1  # asked again only minutes later
     # At once, then from the cursor every 3 s of the 7.5 s; then the settling pass.
     assert source.timeline_calls == [(None, None), ("20", None), ("20", None), (None, None)]
-    assert time.monotonic() - started < 7.5 / 2 + 1
 
 
 def test_the_window_opens_before_the_intro_and_closes_after_the_wrapup_delay() -> None:
     start = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
     occurrence = Occurrence("hexichat", "2026-12-02", start, start + timedelta(hours=1))
+    slots: list[tuple[str, PostKind, timedelta]] = [
+        ("reminder-1h", "reminder", timedelta(hours=-1)),
+        ("intro", "intro", timedelta(minutes=2)),
+        ("closing", "closing", timedelta(minutes=65)),
+    ]
     agenda = [
         PlannedPost(
             key=f"hexichat/2026-12-02/{slot}/mastodon",
@@ -228,11 +234,7 @@ def test_the_window_opens_before_the_intro_and_closes_after_the_wrapup_delay() -
             at=start + offset,
             text="t",
         )
-        for slot, kind, offset in (
-            ("reminder-1h", "reminder", timedelta(hours=-1)),
-            ("intro", "intro", timedelta(minutes=2)),
-            ("closing", "closing", timedelta(minutes=65)),
-        )
+        for slot, kind, offset in slots
     ]
     window = follow_window(
         occurrence, agenda, margin=timedelta(minutes=10), after=timedelta(minutes=15)

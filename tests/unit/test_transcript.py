@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.core.agenda import build_agenda, occurrence_at
 from bot.core.configfile import parse_config
+from bot.core.model import ArchivedPost
 from bot.core.transcript import (
     OTHER_HEADING,
     Question,
@@ -26,7 +27,7 @@ def shape(transcript: Transcript) -> list[tuple[str, list[tuple[int, str]]]]:
     return [(g.heading, [(depth, e.post.id) for e, depth in g.walk()]) for g in transcript.groups]
 
 
-def chat_posts() -> list:
+def chat_posts() -> list[ArchivedPost]:
     return [
         post("intro", BOT, 0, "Welcome!", own=True),
         post("hi", ANA, 1, "Hi, Ana here", reply_to="intro"),
@@ -166,6 +167,7 @@ posts:
 """,
         filename="chat.yaml",
     )
+    assert config.chat.start is not None
     agenda = build_agenda(config, occurrence_at(config, config.chat.start))
     published = {
         "hexichat/2026-12-02/q1/mastodon": "m-q1",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.agenda import occurrence_at
+from bot.core.agenda import Occurrence, occurrence_at
 from bot.core.config import ChatConfig
 from bot.core.configfile import parse_config
 from bot.core.stats import Stats, compute_stats
@@ -48,8 +48,13 @@ def chat_stats() -> Stats:
     return compute_stats(build_transcript(OCCURRENCE, posts, questions))
 
 
+def the_occurrence(config: ChatConfig) -> Occurrence:
+    assert config.chat.start is not None  # the chat files here have a start
+    return occurrence_at(config, config.chat.start)
+
+
 def texts(config: ChatConfig, platform: str, stats: Stats | None = None) -> list[str]:
-    occurrence = occurrence_at(config, config.chat.start)
+    occurrence = the_occurrence(config)
     thread = wrapup_thread(config, occurrence, stats or chat_stats(), platforms=[platform])
     return [p.text for p in thread]
 
@@ -84,7 +89,7 @@ def test_no_mentions_unless_asked_and_then_only_on_the_handles_own_platform() ->
 
 def test_the_thread_is_keyed_for_the_ledger_and_goes_out_after_the_end() -> None:
     config = chat_file("wrapup: {after: 20m}", title=" ".join(["word"] * 300))
-    occurrence = occurrence_at(config, config.chat.start)
+    occurrence = the_occurrence(config)
 
     thread = wrapup_thread(config, occurrence, chat_stats(), platforms=["mastodon", "x"])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 import yaml
 
@@ -46,7 +48,7 @@ def test_x_finds_urls_with_and_without_scheme() -> None:
     assert x_urls("No link here, just a #tag and @someone") == []
 
 
-def chat_file(intro: str, platforms: dict[str, object]) -> str:
+def chat_file(intro: str, platforms: Mapping[str, object]) -> str:
     return yaml.safe_dump(
         {
             "chat": {
