@@ -167,7 +167,7 @@ def rehearse(
     the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
     import time
 
-    from bot import bootstrap
+    from bot import bootstrap, rehearsal
     from bot.core import planning
     from bot.core.wrapup import wrapup_time
     from bot.runtime.clock import SystemClock
@@ -187,14 +187,14 @@ def rehearse(
         raise _fail_config(exc) from None
     store = bootstrap.open_store("sqlite://")
     started = time.time()
-    origin = bootstrap.rehearsal_origin(clock.now())
-    rehearsal = planning.rehearsal_plan(chat, origin=origin, speed=speed)
-    occurrence, agenda = rehearsal
-    rehearsed = bootstrap.rehearsal_config(chat, speed=speed, folder=out)
+    origin = rehearsal.rehearsal_origin(clock.now())
+    plan = planning.rehearsal_plan(chat, origin=origin, speed=speed)
+    occurrence, agenda = plan
+    rehearsed = rehearsal.rehearsal_config(chat, speed=speed, folder=out)
     capturing = chat.follow.enabled
     stop = threading.Event()
-    world = bootstrap.rehearsal_world(
-        rehearsed, rehearsal, speed=speed, crowd=crowd, seed=seed, clock=clock, stop_event=stop
+    world = rehearsal.rehearsal_world(
+        rehearsed, plan, speed=speed, crowd=crowd, seed=seed, clock=clock, stop_event=stop
     )
     ends = wrapup_time(rehearsed, occurrence) if capturing else occurrence.end
     typer.echo(
@@ -215,11 +215,11 @@ def rehearse(
             store=store,
             clock=clock,
             stop_event=stop,
-            rehearsal=rehearsal,
+            rehearsal=plan,
             archive=bootstrap.open_archive(store),
             companions=world.companions if capturing else (),
         )
-        boosted, rejected = bootstrap.rehearsal_boosts(store, occurrence)
+        boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
     finally:
         store.close()
     if stop.is_set():
@@ -228,7 +228,7 @@ def rehearse(
     if capturing:
         kept = ", ".join(f"{rule} {n}" for rule, n in rejected.items()) or "none"
         typer.echo(f"Boosted {boosted} posts. Not boosted, by rule: {kept}.")
-        written = bootstrap.rehearsal_transcript(rehearsed, occurrence, since=started)
+        written = rehearsal.rehearsal_transcript(rehearsed, occurrence, since=started)
         if written is None:
             typer.echo("The transcript was not written: see the log above.", err=True)
             raise typer.Exit(1)
@@ -248,10 +248,10 @@ def db_upgrade() -> None:
 
     `tweetchat run` does this too as it starts; run it by hand before a deploy, or to check.
     """
-    from bot import bootstrap
+    from bot import bootstrap, operations
 
     try:
-        before, after = bootstrap.upgrade_database(bootstrap.Settings.from_env())
+        before, after = operations.upgrade_database(bootstrap.Settings.from_env())
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
@@ -279,7 +279,7 @@ def health(
     """
     import socket
 
-    from bot import bootstrap
+    from bot import bootstrap, operations
     from bot.core.durations import DURATION_HINT, parse_duration
     from bot.runtime.clock import SystemClock
 
@@ -292,7 +292,7 @@ def health(
         settings = bootstrap.Settings.from_env()
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    healthy, reason = bootstrap.health(
+    healthy, reason = operations.health(
         settings,
         max_age=age,
         host=None if any_host else socket.gethostname(),
@@ -313,14 +313,14 @@ def doctor(config: ConfigArg) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from bot import bootstrap
+    from bot import bootstrap, operations
 
     try:
         settings = bootstrap.Settings.from_env()
         chat = bootstrap.load_config(config)
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    checks = bootstrap.doctor_checks(chat, settings)
+    checks = operations.doctor_checks(chat, settings)
     table = Table(title=f"tweetchat doctor: {chat.chat.title}", show_lines=True)
     for column in ("", "check", "result", "detail", "fix"):
         table.add_column(column, overflow="fold")
