@@ -13,17 +13,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect
 
 # Raised here, defined with the light revision check so that callers need not load Alembic.
 from bot.adapters.schema_version import UnknownSchema as UnknownSchema
+from bot.adapters.schema_version import lock_schema
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The first release created its one table with create_all and kept no version.
 FIRST_REVISION = "0001"
-# Workers that start together on one PostgreSQL upgrade one after another, under this
-# transaction-scoped advisory lock (an arbitrary constant of ours).
-_MIGRATION_LOCK = 0x7477_6368_6174  # "twchat"
 
 
 @dataclass(frozen=True)
@@ -75,8 +73,7 @@ def schema_status(engine: Engine) -> SchemaStatus:
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Apply every migration up to ``revision``; returns the revisions before and after."""
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
+        lock_schema(conn)
         before = _current(conn)
         if not _known(before):
             raise UnknownSchema(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
+from types import ModuleType
 from typing import Any, TextIO
 
 _secrets: set[str] = set()
@@ -45,13 +46,12 @@ def mask_secrets(
 def configure(
     *, json: bool | None = None, level: str = "INFO", stream: TextIO | None = None
 ) -> None:
-    # Imported here, not at the top: structlog pulls in rich (about 60 ms), and commands
-    # that never log, like `validate`, import this module through bootstrap.
-    import structlog
-
     stream = stream or sys.stdout
     if json is None:
         json = not stream.isatty()
+    # Imported here, not at the top: commands that never log, like `validate`, import this
+    # module through bootstrap.
+    structlog = _import_structlog(pretty_tracebacks=not json)
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json
@@ -72,6 +72,33 @@ def configure(
     )
     # Libraries log through the standard library; keep their chatter out of our stream.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+# What structlog imports, if installed, for the tracebacks of its console renderer.
+_TRACEBACK_LIBRARIES = ("rich", "better_exceptions")
+
+
+def _import_structlog(*, pretty_tracebacks: bool) -> ModuleType:
+    """structlog, loaded without rich unless its console tracebacks are wanted.
+
+    structlog imports rich (and with it pygments) as it loads, for the tracebacks of its
+    console renderer: about 6 MB that stay resident all the life of a worker writing JSON
+    lines, which format exceptions as plain text. Hidden while structlog loads, they count
+    as not installed, for structlog only: the CLI's tables still import rich when they print.
+    """
+    if pretty_tracebacks or "structlog" in sys.modules:
+        import structlog
+
+        return structlog
+    hidden = [name for name in _TRACEBACK_LIBRARIES if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import structlog
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+    return structlog
 
 
 def get_logger(**bound: Any) -> Any:

@@ -10,18 +10,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from bot.adapters.migrate import (
     FIRST_REVISION,
+    MIGRATIONS,
     UnknownSchema,
     head_revision,
     schema_status,
     upgrade,
 )
-from bot.adapters.schema_version import HEAD_REVISION
+from bot.adapters.schema_version import HEAD_REVISION, create_if_empty
 from bot.adapters.sql_schema import ledger_table, metadata
 from bot.adapters.store_sql import SqlStore, make_engine
 
@@ -83,12 +86,39 @@ def test_a_database_of_the_first_release_without_a_version_is_adopted(engine: En
     ledger_table.create(engine)
     with engine.begin() as conn:
         conn.execute(insert(ledger_table).values(**ROW))
+    assert not create_if_empty(engine)  # not new: its ledger is adopted, below
 
     before, after = upgrade(engine)
 
     assert (before, after) == (None, head_revision())
     with engine.connect() as conn:
         assert conn.execute(select(ledger_table.c.remote_id)).scalars().all() == ["109"]
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_a_new_database_created_without_alembic_is_one_alembic_can_migrate(
+    engine: Engine,
+) -> None:
+    assert create_if_empty(engine)
+    assert not create_if_empty(engine)  # once only
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert schema_status(engine).up_to_date
+    with engine.begin() as conn:
+        conn.execute(insert(ledger_table).values(**ROW))
+
+    # `tweetchat db upgrade` finds nothing to do, and creates nothing twice.
+    assert upgrade(engine) == (HEAD_REVISION, HEAD_REVISION)
+    # Every migration's steps apply to it, as a later version's will: all the way down
+    # (each step drops what its upgrade made, by name) and up again.
+    with engine.begin() as conn:
+        alembic = Config()
+        alembic.set_main_option("script_location", str(MIGRATIONS))
+        alembic.attributes["connection"] = conn
+        command.downgrade(alembic, "base")
+        assert inspect(conn).get_table_names() == ["alembic_version"]
+    assert upgrade(engine) == (None, HEAD_REVISION)
+    with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
@@ -101,8 +131,9 @@ def test_upgrading_an_up_to_date_database_changes_nothing(engine: Engine) -> Non
         assert conn.execute(select(ledger_table.c.key)).scalars().all() == [ROW["key"]]
 
 
+@pytest.mark.parametrize("how", ["db upgrade", "run"])
 def test_workers_starting_together_on_postgresql_upgrade_one_after_another(
-    postgres_url: str,
+    postgres_url: str, how: str
 ) -> None:
     engines = [make_engine(postgres_url) for _ in range(4)]
     start = threading.Barrier(len(engines))
@@ -111,7 +142,10 @@ def test_workers_starting_together_on_postgresql_upgrade_one_after_another(
     def start_worker(engine: Engine) -> None:
         start.wait()
         try:
-            upgrade(engine)
+            if how == "run":
+                SqlStore(engine).create_schema()  # the new database: no Alembic
+            else:
+                upgrade(engine)
         except Exception as exc:  # collected: asserted below, in the test's thread
             errors.append(exc)
 
@@ -155,8 +189,12 @@ def test_opening_a_store_upgrades_a_database_behind_and_refuses_one_ahead(
         SqlStore(engine).create_schema()
 
 
-def test_opening_an_up_to_date_store_does_not_load_alembic(database_url: str) -> None:
-    SqlStore.from_url(database_url).close()
+@pytest.mark.parametrize("state", ["new", "up to date"])
+def test_opening_a_new_or_up_to_date_store_does_not_load_alembic(
+    database_url: str, state: str
+) -> None:
+    if state == "up to date":
+        SqlStore.from_url(database_url).close()
     opened = subprocess.run(
         [
             sys.executable,
@@ -171,3 +209,8 @@ def test_opening_an_up_to_date_store_does_not_load_alembic(database_url: str) ->
         timeout=60,
     )
     assert opened.stdout.strip() == "[]"
+    engine = make_engine(database_url)
+    try:
+        assert schema_status(engine).up_to_date
+    finally:
+        engine.dispose()
