@@ -286,7 +286,11 @@ class CurationStore(Protocol):
         """Insert or replace the post's decision; a boosted post's decision is final."""
         ...
 
-    def decisions(self, occurrence: str) -> list[BoostDecision]: ...
+    def decisions(
+        self, occurrence: str, *, post_ids: Collection[str] | None = None
+    ) -> list[BoostDecision]:
+        """The occurrence's decisions, oldest first; only those about ``post_ids`` if given."""
+        ...
 
     def forget_decisions(self, author: str) -> int:
         """Remove every decision about an author's posts (``forget me``)."""
@@ -433,10 +437,18 @@ class Archive(Protocol):
         ...
 
     def window_posts(
-        self, occurrence: str, platform: str, *, question: int, start: datetime, end: datetime
+        self,
+        occurrence: str,
+        platform: str,
+        *,
+        question: int,
+        start: datetime,
+        end: datetime,
+        limit: int,
     ) -> list[ArchivedPost]:
-        """The posts of a question's window on a platform: those answering ``question``, and
-        those answering none made from ``start`` until before ``end``."""
+        """The latest ``limit`` posts of a question's window on a platform, the latest first:
+        of those answering ``question``, and those answering none made from ``start`` until
+        before ``end``."""
         ...
 
     def author_posts(
@@ -445,8 +457,18 @@ class Archive(Protocol):
         """The occurrence's posts on a platform by any of these authors."""
         ...
 
-    def others_texts(self, occurrence: str, platform: str) -> list[str]:
-        """The plain texts of the occurrence's posts on a platform, except the bot's own."""
+    def own_posts(self, occurrence: str, platform: str) -> list[ArchivedPost]:
+        """The bot's own posts of the occurrence on a platform, in time order."""
+        ...
+
+    def containing(self, occurrence: str, platform: str, text: str) -> list[ArchivedPost]:
+        """The occurrence's posts on a platform, except the bot's own, whose plain text holds
+        ``text`` in any case (ASCII), in time order: a mention of the bot, to be checked."""
+        ...
+
+    def others_texts(self, occurrence: str, platform: str) -> Iterator[str]:
+        """The plain texts of the occurrence's posts on a platform, except the bot's own, read
+        as they are consumed (a busy chat's are many)."""
         ...
 
     def cursor(self, name: str) -> str | None: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -113,7 +113,14 @@ class SqlArchive:
             return set(found)
 
     def window_posts(
-        self, occurrence: str, platform: str, *, question: int, start: datetime, end: datetime
+        self,
+        occurrence: str,
+        platform: str,
+        *,
+        question: int,
+        start: datetime,
+        end: datetime,
+        limit: int,
     ) -> list[ArchivedPost]:
         # SQLite compares the stored UTC times as text: the bounds must be UTC too.
         start, end = start.astimezone(UTC), end.astimezone(UTC)
@@ -125,7 +132,14 @@ class SqlArchive:
                 _posts.c.created_at < end,
             ),
         )
-        return self._select(occurrence, platform, answering)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_posts)
+                .where(_posts.c.occurrence == occurrence, _posts.c.platform == platform, answering)
+                .order_by(_posts.c.created_at.desc(), _posts.c.id)
+                .limit(limit)
+            ).all()
+        return [_post(row._mapping) for row in rows]
 
     def author_posts(
         self, occurrence: str, platform: str, author_ids: Collection[str]
@@ -134,16 +148,25 @@ class SqlArchive:
             return []
         return self._select(occurrence, platform, _posts.c.author_id.in_(author_ids))
 
-    def others_texts(self, occurrence: str, platform: str) -> list[str]:
+    def own_posts(self, occurrence: str, platform: str) -> list[ArchivedPost]:
+        return self._select(occurrence, platform, _posts.c.is_own.is_(True))
+
+    def containing(self, occurrence: str, platform: str, text: str) -> list[ArchivedPost]:
+        return self._select(
+            occurrence,
+            platform,
+            and_(_posts.c.is_own.is_(False), _posts.c.text.icontains(text, autoescape=True)),
+        )
+
+    def others_texts(self, occurrence: str, platform: str) -> Iterator[str]:
         with self.engine.connect() as conn:
-            found = conn.execute(
+            yield from conn.execute(
                 select(_posts.c.text).where(
                     _posts.c.occurrence == occurrence,
                     _posts.c.platform == platform,
                     _posts.c.is_own.is_(False),
                 )
             ).scalars()
-            return list(found)
 
     def _select(
         self, occurrence: str, platform: str, condition: ColumnElement[bool]

@@ -4,6 +4,7 @@ notification cursor, on the same engine (and database) as the ledger and the arc
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -103,12 +104,15 @@ class CurationSql:
                 )
             )
 
-    def decisions(self, occurrence: str) -> list[BoostDecision]:
+    def decisions(
+        self, occurrence: str, *, post_ids: Collection[str] | None = None
+    ) -> list[BoostDecision]:
         t = boost_decisions_table
+        query = select(t).where(t.c.occurrence == occurrence)
+        if post_ids is not None:
+            query = query.where(t.c.post_id.in_(post_ids))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t).where(t.c.occurrence == occurrence).order_by(t.c.decided_at, t.c.post_id)
-            ).all()
+            rows = conn.execute(query.order_by(t.c.decided_at, t.c.post_id)).all()
         return [_decision(row._mapping) for row in rows]
 
     def forget_decisions(self, author: str) -> int:

@@ -8,7 +8,7 @@ that refused the post, and a score lists what each preference and avoidance adde
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -217,13 +217,14 @@ def score(candidate: Candidate, rules: Boost, facts: Facts) -> Score:
     return Score(tuple(items))
 
 
-def text_counts(texts: Iterable[str]) -> dict[str, int]:
+def text_counts(texts: Iterable[str], *, among: Collection[str] | None = None) -> dict[str, int]:
     """How many posts of the chat (given by their texts) say each thing (for
-    ``repeated_text``)."""
+    ``repeated_text``); only the things ``among`` says, if given (those of a tick's
+    candidates: a busy chat says thousands)."""
     counts: dict[str, int] = {}
     for text in texts:
         fingerprint = text_fingerprint(text)
-        if fingerprint:
+        if fingerprint and (among is None or fingerprint in among):
             counts[fingerprint] = counts.get(fingerprint, 0) + 1
     return counts
 

@@ -39,6 +39,7 @@ from bot.core.curation import (
     score,
     select,
     text_counts,
+    text_fingerprint,
 )
 from bot.core.model import ArchivedPost, Author
 from bot.core.transcript import author_key
@@ -60,7 +61,8 @@ from bot.ports import (
 from bot.runtime.follower import follow_window
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
-# Posts of a window re-read per tick: five requests at most (20 per request).
+# Posts of a window re-read per tick, the latest: five requests at most (20 per request).
+# Only these are read from the archive too: a busy chat's window holds many more.
 MAX_REFRESH = 100
 # Candidates listed for the hosts in approve mode.
 OFFERED = 5
@@ -151,16 +153,25 @@ class Curator:
         window = current_window(windows, now)
         if window is None:
             return
-        # Only the current window's posts are read: the whole archive grows all chat long.
-        posts = self._archive.window_posts(
-            occurrence.id, self._name, question=window.number, start=window.start, end=window.end
-        )
+        # Only the current window's latest posts are read: the archive grows all chat long.
         # Boosted posts are settled: re-reading them would only spend requests.
-        mine = [p for p in posts if p.id not in entries]
-        candidates = self._refresh(mine)
-        facts = self._facts(occurrence, entries)
+        posts = self._archive.window_posts(
+            occurrence.id,
+            self._name,
+            question=window.number,
+            start=window.start,
+            end=window.end,
+            limit=MAX_REFRESH + len(entries),
+        )
+        candidates = self._refresh([p for p in posts if p.id not in entries])
+        facts = self._facts(occurrence, entries, candidates)
         assessment = assess(candidates, self._rules, facts)
-        decisions = {d.post_id: d for d in self._store.decisions(occurrence.id)}
+        decisions = {
+            d.post_id: d
+            for d in self._store.decisions(
+                occurrence.id, post_ids=[*(c.post.id for c in candidates), *entries]
+            )
+        }
         self._record(occurrence, window, assessment, decisions, now, log)
         if self._rules.mode == "off":
             return
@@ -219,7 +230,12 @@ class Curator:
             candidates.append(Candidate(fresh, state.visibility))
         return candidates
 
-    def _facts(self, occurrence: Occurrence, entries: dict[str, LedgerEntry]) -> Facts:
+    def _facts(
+        self,
+        occurrence: Occurrence,
+        entries: dict[str, LedgerEntry],
+        candidates: Sequence[Candidate],
+    ) -> Facts:
         return Facts(
             home=self._platform.home(),
             bot_ids=frozenset({author_key(self._me_author())}),
@@ -228,7 +244,10 @@ class Curator:
             returning=frozenset(
                 self._history.returning_authors(self._config.chat.id, before=occurrence.id)
             ),
-            texts=text_counts(self._archive.others_texts(occurrence.id, self._name)),
+            texts=text_counts(
+                self._archive.others_texts(occurrence.id, self._name),
+                among={text_fingerprint(c.post.text) for c in candidates},
+            ),
         )
 
     def _boost_entries(self, occurrence: Occurrence) -> dict[str, LedgerEntry]:
@@ -409,8 +428,8 @@ class Curator:
             )
             if published is None:
                 continue
-            decisions = {d.post_id: d for d in self._store.decisions(occurrence.id)}
-            before = decisions.get(post_id)
+            decisions = self._store.decisions(occurrence.id, post_ids=[post_id])
+            before = decisions[0] if decisions else None
             if before is not None:
                 self._store.save_decision(
                     replace(before, state="boosted", boosted_at=self._clock.now())
@@ -562,7 +581,7 @@ class Curator:
             [p for p in posts if p is not None and p.occurrence == occurrence.id]
         )
         entries = self._boost_entries(occurrence)
-        facts = self._facts(occurrence, entries)
+        facts = self._facts(occurrence, entries, candidates)
         for candidate in candidates:
             rejection = eligibility(candidate, self._rules, facts)
             if rejection is not None:

@@ -227,7 +227,8 @@ class _Capture:
     occurrence: Occurrence
     agenda: Sequence[PlannedPost]
     window: FollowWindow
-    parents: dict[str, str | None] = field(default_factory=dict)
+    # Post id -> the id it replies to, of replies only (see ``_remember_parent``).
+    parents: dict[str, str] = field(default_factory=dict)
     counts: _Counts = field(default_factory=_Counts)
 
     def __post_init__(self) -> None:
@@ -494,7 +495,7 @@ class _Capture:
         cursor = self.archive.cursor(self.cursor_name)
         caught_up = True
         if cursor is None:
-            newest, _ = self._walk_down(via="timeline", limit=MAX_PAGES_PER_READ)
+            newest = self._walk_down(via="timeline", limit=MAX_PAGES_PER_READ)
             if newest is not None:
                 self.archive.set_cursor(self.cursor_name, newest, now=self.clock.now())
         else:
@@ -516,13 +517,12 @@ class _Capture:
             now if not caught_up else now + self.settings.poll_interval
         )
 
-    def _walk_down(self, *, via: Via, limit: int) -> tuple[str | None, set[str]]:
+    def _walk_down(self, *, via: Via, limit: int, unseen: set[str] | None = None) -> str | None:
         """The tag timeline from the newest post down to the window's start, filed a page at
         a time (a big chat's whole timeline is never held in memory); returns the newest id
-        (the cursor to continue from), if any, and every id seen."""
+        (the cursor to continue from), if any. Every id read is taken out of ``unseen``."""
         older: str | None = None
         newest: str | None = None
-        seen: set[str] = set()
         for _ in range(limit):
             if self.stop.is_set():
                 break
@@ -532,8 +532,9 @@ class _Capture:
             # Parents first, so that a reply chain within the page resolves.
             for item in page.items:
                 if item.id is not None:
-                    self.parents[item.id] = item.in_reply_to
-                    seen.add(item.id)
+                    self._remember_parent(item.id, item.in_reply_to)
+                    if unseen is not None:
+                        unseen.discard(item.id)
             self._file_all(reversed(page.items), via)
             reached_start = any(
                 isinstance(item, ArchivedPost) and item.created_at < self.window.start
@@ -542,7 +543,7 @@ class _Capture:
             if reached_start or not page.items or page.older is None:
                 break
             older = page.older
-        return newest, seen
+        return newest
 
     def _read_all_replies(self) -> set[str]:
         """The replies to each of the bot's posts; returns every id seen."""
@@ -556,7 +557,7 @@ class _Capture:
             items = self.source.replies(post_id)
             for item in items:
                 if item.id is not None:
-                    self.parents[item.id] = item.in_reply_to
+                    self._remember_parent(item.id, item.in_reply_to)
                     seen.add(item.id)
             self._file_all(items, "replies")
         self.replies_schedule.succeeded(self.clock.now() + self.settings.replies_interval)
@@ -568,9 +569,16 @@ class _Capture:
         for item in items:
             self._file(item, via)
 
+    def _remember_parent(self, post_id: str, parent: str | None) -> None:
+        """Keep a reply's parent, also of a reply that is not archived (a private post in the
+        middle of a chain). A post that replies to nothing ends a chain whether it is kept
+        here or not: left out, the chat's many top-level answers do not stay in memory."""
+        if parent is not None:
+            self.parents[post_id] = parent
+
     def _file(self, item: Fetched, via: Via) -> None:
         if item.id is not None:
-            self.parents[item.id] = item.in_reply_to
+            self._remember_parent(item.id, item.in_reply_to)
         if isinstance(item, Skipped):
             self.counts.skipped += 1
             if item.expected:
@@ -626,7 +634,7 @@ class _Capture:
             stored = self.archive.get(self.platform, parent)
             if stored is None:
                 break
-            self.parents[parent] = stored.in_reply_to
+            self._remember_parent(parent, stored.in_reply_to)
             parent = stored.in_reply_to
         return chain
 
@@ -666,10 +674,13 @@ class _Capture:
             return call_with_retry(action, stop_event=self.stop, log=log, attempts=8)
 
         try:
-            _, seen = retried(lambda: self._walk_down(via="settle", limit=MAX_SETTLE_PAGES))
-            seen |= retried(self._read_all_replies)
+            # What the archive holds that neither the timeline nor the replies show any more.
+            # Read before them: whatever is archived from here on was just seen on the server.
+            unseen = self.archive.ids(self.occurrence.id, self.platform)
+            retried(lambda: self._walk_down(via="settle", limit=MAX_SETTLE_PAGES, unseen=unseen))
+            unseen -= retried(self._read_all_replies)
             checked = gone = 0
-            for post_id in self.archive.ids(self.occurrence.id, self.platform) - seen:
+            for post_id in unseen:
                 checked += 1
                 now_item = retried(partial(self.source.fetch, post_id))
                 if now_item is None or isinstance(now_item, Skipped):

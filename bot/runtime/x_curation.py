@@ -110,11 +110,9 @@ class XCuration:
                 in_reply_to=post.in_reply_to,
                 created_at=post.created_at,
             )
-            for post in self._archive.posts(occurrence.id)
-            if post.platform == self.name
-            and not post.is_own
-            and (after is None or int(post.id) > int(after))
-            and named.search(post.text)
+            # Only the posts that name the bot are read: the whole chat is many more.
+            for post in self._archive.containing(occurrence.id, self.name, handle)
+            if (after is None or int(post.id) > int(after)) and named.search(post.text)
         ]
         found.sort(key=lambda mention: int(mention.status_id))
         return found, found[-1].cursor if found else after

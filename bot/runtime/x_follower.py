@@ -161,7 +161,9 @@ class XCapture:
     start: datetime
     end: datetime
     counts: _Counts = field(default_factory=_Counts)
-    parents: dict[str, str | None] = field(default_factory=dict)
+    # Post id -> the id it replies to, of replies only: a post that replies to nothing ends
+    # a chain whether it is kept here or not, and there are many.
+    parents: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         f = self.follower
@@ -176,8 +178,7 @@ class XCapture:
         # The conversations of the bot's posts, from those archived already.
         self.conversations: dict[str, None] = {
             p.conversation_id or p.id: None
-            for p in self.archive.posts(self.occurrence.id)
-            if p.platform == self.platform and p.is_own
+            for p in self.archive.own_posts(self.occurrence.id, self.platform)
         }
 
     # -- the loop ------------------------------------------------------------------------
@@ -347,7 +348,7 @@ class XCapture:
             self._file(item, key)
 
     def _file(self, item: Fetched, key: AnswerKey) -> None:
-        if item.id is not None:
+        if item.id is not None and item.in_reply_to is not None:
             self.parents[item.id] = item.in_reply_to
         if isinstance(item, Skipped):
             self.counts.skipped += 1
@@ -383,7 +384,9 @@ class XCapture:
                 break
             if parent not in self.parents:
                 stored = self.archive.get(self.platform, parent)
-                self.parents[parent] = stored.in_reply_to if stored else None
+                if stored is None or stored.in_reply_to is None:
+                    break
+                self.parents[parent] = stored.in_reply_to
             parent = self.parents[parent]
         return answer_for(key, text=post.text, created_at=post.created_at, reply_chain=chain)
 

@@ -94,16 +94,44 @@ def test_a_curator_reads_only_what_a_tick_needs(store: SqlStore) -> None:
         archive.save(item, now=NOW)
     # Window bounds in the chat's zone (UTC-5 here) select the same instants as in UTC.
     zone = timezone(timedelta(hours=-5))
-    window = archive.window_posts(
-        OCCURRENCE,
-        "mastodon",
-        question=1,
-        start=(START + timedelta(minutes=10)).astimezone(zone),
-        end=(START + timedelta(minutes=20)).astimezone(zone),
-    )
-    assert [p.id for p in window] == ["3", "5", "4"]
+
+    def window(limit: int) -> list[str]:
+        return [
+            p.id
+            for p in archive.window_posts(
+                OCCURRENCE,
+                "mastodon",
+                question=1,
+                start=(START + timedelta(minutes=10)).astimezone(zone),
+                end=(START + timedelta(minutes=20)).astimezone(zone),
+                limit=limit,
+            )
+        ]
+
+    assert window(10) == ["4", "5", "3"]  # the latest first
+    assert window(2) == ["4", "5"]
     assert [p.id for p in archive.author_posts(OCCURRENCE, "mastodon", [bob.id])] == ["3", "4"]
     assert archive.author_posts(OCCURRENCE, "mastodon", []) == []
     assert sorted(archive.others_texts(OCCURRENCE, "mastodon")) == sorted(
         p.text for p in [*posts[:4], posts[5]]
     )
+
+
+def test_the_x_follower_and_curator_read_the_bots_posts_and_mentions_only(
+    store: SqlStore,
+) -> None:
+    archive = SqlArchive(store.engine)
+    bob = person("bob")
+    for item in [
+        post("1", BOT, 1, "Q1 ask @hexi_bot anything", own=True),
+        post("2", ALICE, 2, "A1 thanks @HEXI_bot!"),
+        post("3", bob, 3, "A1 thanks @hexiXbot"),  # "_" is no wildcard
+        post("4", ALICE, 4, "A1 no mention"),
+        post("5", BOT, 5, "Q2 ...", own=True),
+        replace(post("6", bob, 6, "@hexi_bot in another chat"), occurrence="hexichat/2026-12-09"),
+    ]:
+        archive.save(item, now=NOW)
+
+    assert [p.id for p in archive.own_posts(OCCURRENCE, "mastodon")] == ["1", "5"]
+    assert [p.id for p in archive.containing(OCCURRENCE, "mastodon", "@hexi_bot")] == ["2"]
+    assert archive.containing(OCCURRENCE, "x", "@hexi_bot") == []

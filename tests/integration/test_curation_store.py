@@ -48,6 +48,8 @@ def test_a_boosted_decision_is_final(store: SqlStore) -> None:
     curation.save_decision(boosted)
     curation.save_decision(replace(scored, state="rejected", rule="already_boosted"))
     assert curation.decisions("c/2026-12-02") == [boosted]
+    assert curation.decisions("c/2026-12-02", post_ids=["55", "56"]) == [boosted]
+    assert curation.decisions("c/2026-12-02", post_ids=["56"]) == []
     assert curation.forget_decisions("mastodon:7") == 1
     assert curation.decisions("c/2026-12-02") == []
 

@@ -34,6 +34,7 @@ from bot.core.curation import (
     score,
     select,
     text_counts,
+    text_fingerprint,
 )
 from bot.core.model import ArchivedPost
 from bot.core.text import mastodon_length
@@ -309,6 +310,9 @@ def test_repeated_text_is_penalised_whatever_the_answer_number() -> None:
     assert points(Candidate(first, "public"), facts)["repeated_text"] == -5
     assert points(Candidate(again, "public"), facts)["repeated_text"] == -5
     assert "repeated_text" not in points(Candidate(unique, "public"), facts)
+    # A tick counts, in the whole chat, only what its candidates say.
+    wanted = text_fingerprint(first.text)
+    assert text_counts((p.text for p in (first, again, unique)), among={wanted}) == {wanted: 2}
 
 
 def test_the_score_explains_itself() -> None:
