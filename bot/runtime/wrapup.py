@@ -12,14 +12,13 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.agenda import Occurrence, PlannedPost, build_agenda, occurrence_at, occurrence_date
 from bot.core.config import ChatConfig, parse_weekly
 from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import Transcript, build_transcript, questions_from_agenda
 from bot.core.wrapup import wrapup_thread, wrapup_time
-from bot.exports import ExportContext, export_context, write_exports
 from bot.ports import (
     Archive,
     ArchiveHistory,
@@ -30,7 +29,11 @@ from bot.ports import (
     PostingPlatform,
 )
 from bot.runtime.publisher import Outcome, PostPublisher
-from bot.series_exports import SeriesContext, series_context, write_series_exports
+
+if TYPE_CHECKING:
+    # The exports are loaded when a wrap-up comes, not by every worker as it starts.
+    from bot.exports import ExportContext
+    from bot.series_exports import SeriesContext
 
 
 def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
@@ -67,6 +70,8 @@ def gather(
         (d.platform, d.post_id) for d in curation.decisions(occurrence.id) if d.state == "boosted"
     }
     stats = compute_stats(transcript, earlier_authors=earlier)
+    from bot.exports import export_context
+
     return export_context(config, occurrence, transcript, stats, boosted=boosted)
 
 
@@ -90,6 +95,8 @@ def gather_series(
         )
         for i in ids
     )
+    from bot.series_exports import series_context
+
     return series_context(config, compute_series_stats(transcripts))
 
 
@@ -166,6 +173,9 @@ def post_wrapup(
         parts = [post for post in thread if post.platform == platform]
         outcomes: list[Outcome | None] = list(publish_thread(publisher, parts))
         results += zip(parts, outcomes + [None] * (len(parts) - len(outcomes)), strict=True)
+    from bot.exports import write_exports
+    from bot.series_exports import write_series_exports
+
     files = write_exports(report, config.wrapup.folder)
     if series is not None and len(series.stats.occurrences) > 1:
         files += write_series_exports(series, config.wrapup.folder)
