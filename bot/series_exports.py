@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.agenda import occurrence_date
 from bot.core.config import ChatConfig
-from bot.core.stats import EngagedPost, OccurrenceSummary, SeriesStats
+from bot.core.stats import EngagedPost, SeriesStats
 from bot.core.text import counted
 from bot.exports import (
     CHART_BLUE,
@@ -67,6 +67,7 @@ class SeriesContext:
     chat_id: str
     zone: tzinfo
     stats: SeriesStats
+    transcript_url: str | None = None  # where the transcripts are published; {date} in it
 
     @property
     def basename(self) -> str:
@@ -80,6 +81,7 @@ def series_context(config: ChatConfig, stats: SeriesStats) -> SeriesContext:
         chat_id=config.chat.id,
         zone=ZoneInfo(config.chat.timezone),
         stats=stats,
+        transcript_url=config.wrapup.transcript_url,
     )
 
 
@@ -127,9 +129,12 @@ def _attendance(stats: SeriesStats) -> list[str]:
     return labels
 
 
-def _transcript_link(ctx: SeriesContext, o: OccurrenceSummary) -> str:
-    """The occurrence's transcript page, written beside this one in the same folder."""
-    return f"{transcript_basename(ctx.chat_id, o.date)}.html"
+def _transcript_link(ctx: SeriesContext, day: str) -> str:
+    """An occurrence's transcript page: where the host publishes it (``transcript_url``),
+    else the file written beside this one in the same folder."""
+    if ctx.transcript_url:
+        return ctx.transcript_url.format(date=day)
+    return f"{transcript_basename(ctx.chat_id, day)}.html"
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -154,7 +159,7 @@ def to_html(ctx: SeriesContext) -> str:
             occurrences=[
                 {
                     "label": _date_label(o.date),
-                    "transcript": _transcript_link(ctx, o),
+                    "transcript": _transcript_link(ctx, o.date),
                     "numbers": [
                         o.participants,
                         o.new_participants,
@@ -194,7 +199,7 @@ def _engaged_view(ctx: SeriesContext, e: EngagedPost) -> dict[str, Any]:
     label = excerpt if len(excerpt) <= 80 else excerpt[:79] + "…"
     day = occurrence_date(e.post.occurrence)
     return {
-        "href": f"{transcript_basename(ctx.chat_id, day)}.html#{post_anchor(e.post)}",
+        "href": f"{_transcript_link(ctx, day)}#{post_anchor(e.post)}",
         "label": f"Q{e.question}: {label}" if e.question else label,
         "date": _date_label(day),
         "name": e.post.author.display_name.strip() or e.post.author.handle,

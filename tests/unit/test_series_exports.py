@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -123,3 +124,13 @@ def test_files_are_written_beside_the_transcripts(context: SeriesContext, tmp_pa
         "hexichat-series.md",
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
+
+
+def test_links_go_where_the_host_publishes_the_transcripts(context: SeriesContext) -> None:
+    published = replace(context, transcript_url="https://example.org/chats/{date}.html")
+
+    page = render_series(published, "html")
+
+    assert '<a href="https://example.org/chats/2026-11-25.html">25 Nov 2026</a>' in page
+    assert 'href="https://example.org/chats/2026-11-25.html#x-2026-11-25-d"' in page
+    assert 'href="hexichat-' not in page
