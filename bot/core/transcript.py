@@ -98,13 +98,19 @@ def _time_order(post: ArchivedPost) -> tuple[object, ...]:
 
 
 def questions_from_agenda(
-    agenda: Sequence[PlannedPost], published: Mapping[str, str], *, hashtag: str
+    agenda: Sequence[PlannedPost],
+    published: Mapping[str, str],
+    *,
+    hashtag: str,
+    archived: Mapping[PostRef, ArchivedPost] | None = None,
 ) -> list[Question]:
     """The questions of an occurrence from its agenda and the ledger's published posts.
 
     ``published`` maps ledger keys (``chat/date/q3/platform``) to the remote ids of posts
     that went out; every platform counts, also one the chat file no longer names. The
-    heading is the question's text as planned, without the hashtag the bot appends.
+    heading is the question's text without the hashtag the bot appends: as it went out, when
+    ``archived`` (the occurrence's posts) holds the bot's post of it, since the host of a
+    weekly series rewrites the chat file's questions for the next week; else as planned.
     """
     texts: dict[int, str] = {}
     for post in agenda:
@@ -115,8 +121,18 @@ def questions_from_agenda(
         _, slot, platform = key.rsplit("/", 2)
         if _QUESTION_SLOT.match(slot):
             refs[int(slot[1:])].add((platform, remote_id))
+    archived = archived or {}
+    for number, posted in refs.items():
+        # Mastodon's text first: X may have shortened the links in it.
+        found = [archived[r] for r in sorted(posted, key=_mastodon_first) if r in archived]
+        if found:
+            texts[number] = " ".join(found[0].text.split()).removesuffix(f" {hashtag}")
     numbers = sorted(set(texts) | set(refs))
     return [Question(n, texts.get(n, f"Q{n}"), frozenset(refs[n])) for n in numbers]
+
+
+def _mastodon_first(ref: PostRef) -> tuple[bool, str, str]:
+    return (ref[0] != "mastodon", *ref)
 
 
 def build_transcript(

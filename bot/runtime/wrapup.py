@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from bot.core.agenda import Occurrence, PlannedPost, build_agenda, occurrence_at, occurrence_date
 from bot.core.config import ChatConfig, parse_weekly
 from bot.core.stats import compute_series_stats, compute_stats
-from bot.core.transcript import Transcript, build_transcript, questions_from_agenda
+from bot.core.transcript import (
+    Transcript,
+    build_transcript,
+    post_ref,
+    questions_from_agenda,
+)
 from bot.core.wrapup import wrapup_thread, wrapup_time
 from bot.ports import (
     Archive,
@@ -113,12 +118,14 @@ def _transcript(
         for entry in ledger.entries(occurrence.id)
         if entry.state == "done" and entry.remote_id
     }
+    posts = archive.posts(occurrence.id)
     questions = questions_from_agenda(
-        build_agenda(config, occurrence), published, hashtag=config.chat.hashtag
+        build_agenda(config, occurrence),
+        published,
+        hashtag=config.chat.hashtag,
+        archived={post_ref(p): p for p in posts if p.is_own},
     )
-    return build_transcript(
-        occurrence.id, archive.posts(occurrence.id), questions, opted_out=frozenset(opted_out)
-    )
+    return build_transcript(occurrence.id, posts, questions, opted_out=frozenset(opted_out))
 
 
 def publish_thread(publisher: PostPublisher, thread: Sequence[PlannedPost]) -> list[Outcome]:

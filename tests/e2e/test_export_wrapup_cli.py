@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -140,6 +141,36 @@ def test_export_html_into_a_folder_and_json_to_standard_output(
     page = (tmp_path / "hexichat-2026-12-02.html").read_text(encoding="utf-8")
     assert '<h2 id="q6-h" dir="auto">Q6: How do you keep the stories alongside the scores?' in page
     assert json.loads(to_stdout.stdout)["statistics"]["participants"] == 30
+
+
+def test_a_transcript_keeps_the_questions_asked_after_the_file_is_rewritten(
+    database: Path, tmp_path: Path
+) -> None:
+    # The host of a weekly series writes next week's questions into the same file.
+    numbers = iter(range(1, 7))
+    text = re.sub(
+        r'(- \{at: \d+m, text: )"[^"]*"',
+        lambda m: f'{m.group(1)}"Next week, question {next(numbers)}?"',
+        CHAT_FILE.read_text(encoding="utf-8"),
+    )
+    rewritten = tmp_path / "chat.yaml"
+    rewritten.write_text(text, encoding="utf-8")
+    assert "Next week, question 6?" in text
+    target = tmp_path / "out.csv"
+
+    env = tweetchat_env(database=database, token=None)
+    done = run_tweetchat(
+        "export", str(rewritten), "--format", "csv", "--occurrence", "2026-12-02",
+        "-o", str(target), env=env,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == (GOLDEN / "transcript.csv").read_bytes()
+    page = run_tweetchat(
+        "export", str(rewritten), "--occurrence", "2026-12-02", "-o", "-", env=env
+    ).stdout
+    assert "Q6: How do you keep the stories alongside the scores?" in page
+    assert "Next week" not in page
 
 
 def test_export_of_an_occurrence_with_nothing_captured_says_so(database: Path) -> None:

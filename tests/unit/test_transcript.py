@@ -13,6 +13,7 @@ from bot.core.transcript import (
     Transcript,
     author_key,
     build_transcript,
+    post_ref,
     questions_from_agenda,
 )
 from tests.support.posts import BOT, OCCURRENCE, person, post
@@ -186,6 +187,44 @@ posts:
             frozenset({("mastodon", "m-q1"), ("x", "x-q1"), ("bsky", "b-q1")}),
         ),
         Question(2, "Q2: Who acts on it?", frozenset({("x", "x-q2")})),
+    ]
+
+
+def test_a_question_that_went_out_is_headed_as_it_went_out() -> None:
+    config = parse_config(
+        """
+chat: {id: hexichat, title: T, hashtag: "#HEXIchat", timezone: Europe/London,
+       start: 2026-12-02 20:00}
+platforms: {mastodon: {instance: https://example.social}, x: {}}
+posts:
+  intro: {text: Welcome}
+  questions:
+    - {at: 5m, text: "Next week's first question"}
+    - {at: 13m, text: "Next week's second question"}
+""",
+        filename="chat.yaml",
+    )
+    assert config.chat.start is not None
+    agenda = build_agenda(config, occurrence_at(config, config.chat.start))
+    published = {
+        "hexichat/2026-12-02/q1/x": "x-q1",
+        "hexichat/2026-12-02/q1/mastodon": "m-q1",
+        "hexichat/2026-12-02/q2/mastodon": "m-q2",  # went out, but was never captured
+    }
+    # The host rewrote the file for next week after this chat: the posts say what was asked.
+    asked_on_x = replace(post("x-q1", BOT, 5, "Q1: How? https://t.co/x #HEXIchat"), platform="x")
+    asked = post("m-q1", BOT, 5, "Q1: How do you gather\nfeedback? #HEXIchat", own=True)
+
+    questions = questions_from_agenda(
+        agenda,
+        published,
+        hashtag="#HEXIchat",
+        archived={post_ref(p): p for p in (asked_on_x, asked)},
+    )
+
+    assert [q.text for q in questions] == [
+        "Q1: How do you gather feedback?",  # Mastodon's text, on one line, without the tag
+        "Q2: Next week's second question",
     ]
 
 
