@@ -13,10 +13,9 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.core.agenda import occurrence_date
 from bot.core.config import ChatConfig
@@ -65,7 +64,6 @@ class SeriesContext:
     title: str
     hashtag: str
     chat_id: str
-    zone: tzinfo
     stats: SeriesStats
     transcript_url: str | None = None  # where the transcripts are published; {date} in it
 
@@ -79,7 +77,6 @@ def series_context(config: ChatConfig, stats: SeriesStats) -> SeriesContext:
         title=config.chat.title,
         hashtag=config.chat.hashtag,
         chat_id=config.chat.id,
-        zone=ZoneInfo(config.chat.timezone),
         stats=stats,
         transcript_url=config.wrapup.transcript_url,
     )

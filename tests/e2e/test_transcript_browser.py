@@ -183,10 +183,7 @@ def test_a_year_long_series_page_reads_on_a_phone_offline(browser: Any, tmp_path
     stats = compute_series_stats(
         build_transcript(c.occurrence, c.posts, c.questions, opted_out=c.opted_out) for c in weeks
     )
-    context = SeriesContext(
-        "Patient experience in primary care", "#HEXIchat", "hexichat", ZoneInfo("Europe/London"),
-        stats,
-    )  # fmt: skip
+    context = SeriesContext("Patient experience in primary care", "#HEXIchat", "hexichat", stats)
     (page,) = write_series_exports(context, tmp_path / "out", formats=("html",))
     browser.get_log("performance")
     browser.get_log("browser")

@@ -281,9 +281,7 @@ def test_a_series_of_hostile_chats_renders_nothing_executable() -> None:
             build_transcript(OCCURRENCE, posts, questions),
         ]
     )
-    context = SeriesContext(
-        "Hostile <b>series</b>", "#HEXIchat", "hexichat", ZoneInfo("Europe/London"), stats
-    )
+    context = SeriesContext("Hostile <b>series</b>", "#HEXIchat", "hexichat", stats)
 
     page = render_series(context, "html")
     parser = PageAudit(sibling_pages=True)

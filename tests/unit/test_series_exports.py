@@ -8,7 +8,6 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,7 +21,6 @@ def context() -> SeriesContext:
         title="Patient experience",
         hashtag="#HEXIchat",
         chat_id="hexichat",
-        zone=ZoneInfo("Europe/London"),
         stats=small_series(),
     )
 
