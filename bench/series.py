@@ -18,16 +18,14 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_curation import CurationSql
 from bot.bootstrap import open_store
 from bot.core.configfile import parse_config
-from bot.ports import Published
 from bot.runtime.wrapup import gather_series
 from bot.series_exports import write_series_exports
-from tests.support.synthetic_chat import SyntheticChat, synthetic_series
+from tests.support.synthetic_chat import store_chat, synthetic_series
 
 CHAT_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "golden_chat.yaml"
 NOW = datetime(2026, 12, 2, 22, 0, tzinfo=UTC)
@@ -35,23 +33,6 @@ NOW = datetime(2026, 12, 2, 22, 0, tzinfo=UTC)
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def fill(store: Any, weeks: list[SyntheticChat]) -> None:
-    archive = SqlArchive(store.engine)
-    for chat in weeks:
-        for post in chat.posts:
-            archive.save(post, now=NOW)
-        by_ref = {(p.platform, p.id): p for p in chat.posts}
-        for question in chat.questions:
-            for platform, post_id in question.post_refs:
-                key = f"{chat.occurrence}/q{question.number}/{platform}"
-                asked = by_ref[(platform, post_id)]
-                at = asked.created_at
-                store.claim(
-                    key, occurrence=chat.occurrence, platform=platform, planned_at=at, now=at
-                )
-                store.record(key, Published(post_id, asked.url), now=at)
 
 
 def main() -> None:
@@ -66,7 +47,8 @@ def main() -> None:
         try:
             weeks = synthetic_series(weeks=args.weeks, posts=args.posts)
             started = time.perf_counter()
-            fill(store, weeks)
+            for week in weeks:
+                store_chat(store, week, now=NOW)
             posts = sum(len(c.posts) for c in weeks)
             took = time.perf_counter() - started
             print(f"stored {posts} posts in {args.weeks} weeks ({took:.1f} s)")

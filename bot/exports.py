@@ -440,6 +440,16 @@ def md_escape(text: str) -> str:
     return _MD_LINE_START.sub(r"\1\\\2", text)
 
 
+def md_people(lists: Sequence[tuple[str, Sequence[Contributor]]]) -> list[str]:
+    """Lines of named people with their counts, a paragraph per list that has anyone."""
+    lines: list[str] = []
+    for heading, people in lists:
+        if people:
+            named = ", ".join(f"{md_escape(c.author.handle)} ({c.count})" for c in people)
+            lines += [f"**{heading}:** {named}", ""]
+    return lines
+
+
 def md_link(label: str, url: str | None) -> str:
     if url is None:
         return ""
@@ -476,13 +486,9 @@ def to_markdown(ctx: ExportContext) -> str:
             for q in stats.questions
         ]
         lines.append("")
-    for heading, people in (
-        ("Most posts", stats.top_posters),
-        ("Most replies received", stats.top_replied),
-    ):
-        if people:
-            named = ", ".join(f"{md_escape(c.author.handle)} ({c.count})" for c in people)
-            lines += [f"**{heading}:** {named}", ""]
+    lines += md_people(
+        [("Most posts", stats.top_posters), ("Most replies received", stats.top_replied)]
+    )
     if stats.most_engaged:
         lines += ["**Most engaged answers:**", ""]
         lines += [

@@ -31,6 +31,7 @@ from bot.exports import (
     engagement_counts,
     md_escape,
     md_link,
+    md_people,
     page_templates,
     person_view,
     post_anchor,
@@ -269,14 +270,13 @@ def to_markdown(ctx: SeriesContext) -> str:
             for o in reversed(stats.occurrences)
         ]
         lines.append("")
-    for heading, people in (
-        ("Came most often", stats.regulars),
-        ("Most posts", stats.top_posters),
-        ("Most replies received", stats.top_replied),
-    ):
-        if people:
-            named = ", ".join(f"{md_escape(c.author.handle)} ({c.count})" for c in people)
-            lines += [f"**{heading}:** {named}", ""]
+    lines += md_people(
+        [
+            ("Came most often", stats.regulars),
+            ("Most posts", stats.top_posters),
+            ("Most replies received", stats.top_replied),
+        ]
+    )
     if stats.most_engaged:
         lines += ["**Most engaged posts:**", ""]
         lines += [

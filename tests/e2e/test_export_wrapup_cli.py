@@ -21,10 +21,10 @@ from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_curation import CurationSql
 from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
-from bot.ports import BoostDecision, Published
+from bot.ports import BoostDecision
 from tests.support.chat_files import run_tweetchat, tweetchat_env
 from tests.support.mastodon_server import MastodonServer
-from tests.support.synthetic_chat import load_chat
+from tests.support.synthetic_chat import load_chat, store_chat
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GOLDEN = DATA / "golden"
@@ -38,23 +38,10 @@ def seed(database: Path) -> None:
     chat = load_chat(DATA / "chat_archive.json")
     store = open_store(f"sqlite:///{database}")
     try:
+        store_chat(store, chat, now=NOW)
         archive = SqlArchive(store.engine)
         curation = CurationSql(store.engine)
-        for post in chat.posts:
-            archive.save(post, now=NOW)
         by_ref = {(p.platform, p.id): p for p in chat.posts}
-        for question in chat.questions:
-            for platform, post_id in question.post_refs:
-                key = f"{chat.occurrence}/q{question.number}/{platform}"
-                asked = by_ref[(platform, post_id)]
-                store.claim(
-                    key,
-                    occurrence=chat.occurrence,
-                    platform=platform,
-                    planned_at=asked.created_at,
-                    now=asked.created_at,
-                )
-                store.record(key, Published(post_id, asked.url), now=asked.created_at)
         for key in chat.opted_out:
             platform, author_id = key.split(":", 1)
             curation.add_optout(platform, author_id, kind="stop", status_id="s1", now=NOW)

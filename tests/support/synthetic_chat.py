@@ -273,6 +273,24 @@ def synthetic_series(*, weeks: int, posts: int, seed: int = 0) -> list[Synthetic
     return series
 
 
+def store_chat(store: Any, chat: SyntheticChat, *, now: datetime) -> None:
+    """Put the chat in a store as a run leaves it: its posts in the archive, and its
+    question posts in the ledger, published (the transcript finds its questions there)."""
+    from bot.adapters.archive_sql import SqlArchive
+    from bot.ports import Published
+
+    archive = SqlArchive(store.engine)
+    for post in chat.posts:
+        archive.save(post, now=now)
+    by_ref = {(p.platform, p.id): p for p in chat.posts}
+    for question in chat.questions:
+        for platform, post_id in question.post_refs:
+            key = f"{chat.occurrence}/q{question.number}/{platform}"
+            at = by_ref[(platform, post_id)].created_at
+            store.claim(key, occurrence=chat.occurrence, platform=platform, planned_at=at, now=at)
+            store.record(key, Published(post_id, by_ref[(platform, post_id)].url), now=at)
+
+
 # -- the stored form ---------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.agenda import build_agenda, occurrence_at
+from bot.core.agenda import PlannedPost, build_agenda, occurrence_at
 from bot.core.configfile import parse_config
 from bot.core.model import ArchivedPost
 from bot.core.transcript import (
@@ -154,22 +154,27 @@ def test_order_is_by_time_then_platform_and_id_whatever_the_input_order() -> Non
     assert shape(forward) == shape(backward)
 
 
-def test_questions_come_from_the_agenda_and_the_ledgers_published_posts() -> None:
+def agenda_asking(first: str, second: str) -> list[PlannedPost]:
+    """The agenda of a chat file asking two questions, on Mastodon and X."""
     config = parse_config(
-        """
-chat: {id: hexichat, title: T, hashtag: "#HEXIchat", timezone: Europe/London,
-       start: 2026-12-02 20:00}
-platforms: {mastodon: {instance: https://example.social}, x: {}}
+        f"""
+chat: {{id: hexichat, title: T, hashtag: "#HEXIchat", timezone: Europe/London,
+       start: 2026-12-02 20:00}}
+platforms: {{mastodon: {{instance: https://example.social}}, x: {{}}}}
 posts:
-  intro: {text: Welcome}
+  intro: {{text: Welcome}}
   questions:
-    - {at: 5m, text: "How do you gather feedback?"}
-    - {at: 13m, text: "Who acts on it? #HEXIchat"}
+    - {{at: 5m, text: "{first}"}}
+    - {{at: 13m, text: "{second}"}}
 """,
         filename="chat.yaml",
     )
     assert config.chat.start is not None
-    agenda = build_agenda(config, occurrence_at(config, config.chat.start))
+    return build_agenda(config, occurrence_at(config, config.chat.start))
+
+
+def test_questions_come_from_the_agenda_and_the_ledgers_published_posts() -> None:
+    agenda = agenda_asking("How do you gather feedback?", "Who acts on it? #HEXIchat")
     published = {
         "hexichat/2026-12-02/q1/mastodon": "m-q1",
         "hexichat/2026-12-02/q1/x": "x-q1",
@@ -191,21 +196,7 @@ posts:
 
 
 def test_a_question_that_went_out_is_headed_as_it_went_out() -> None:
-    config = parse_config(
-        """
-chat: {id: hexichat, title: T, hashtag: "#HEXIchat", timezone: Europe/London,
-       start: 2026-12-02 20:00}
-platforms: {mastodon: {instance: https://example.social}, x: {}}
-posts:
-  intro: {text: Welcome}
-  questions:
-    - {at: 5m, text: "Next week's first question"}
-    - {at: 13m, text: "Next week's second question"}
-""",
-        filename="chat.yaml",
-    )
-    assert config.chat.start is not None
-    agenda = build_agenda(config, occurrence_at(config, config.chat.start))
+    agenda = agenda_asking("Next week's first question", "Next week's second question")
     published = {
         "hexichat/2026-12-02/q1/x": "x-q1",
         "hexichat/2026-12-02/q1/mastodon": "m-q1",
