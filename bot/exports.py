@@ -289,14 +289,19 @@ def person_view(c: Contributor) -> dict[str, Any]:
 
 
 def _engaged_view(e: EngagedPost) -> dict[str, Any]:
-    excerpt = " ".join(e.post.text.split())
-    label = excerpt if len(excerpt) <= 80 else excerpt[:79] + "…"
+    label = excerpt(e.post.text)
     return {
         "anchor": post_anchor(e.post),
         "label": f"Q{e.question}: {label}" if e.question else label,
         "name": e.post.author.display_name.strip() or e.post.author.handle,
         "counts": engagement_counts(e),
     }
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """A post's text on one line, cut with an ellipsis past ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def engagement_counts(e: EngagedPost) -> str:

@@ -29,6 +29,7 @@ from bot.exports import (
     csv_cell,
     engaged_json,
     engagement_counts,
+    excerpt,
     md_escape,
     md_link,
     md_people,
@@ -193,8 +194,7 @@ def _numbers(stats: SeriesStats) -> list[tuple[str, str]]:
 
 
 def _engaged_view(ctx: SeriesContext, e: EngagedPost) -> dict[str, Any]:
-    excerpt = " ".join(e.post.text.split())
-    label = excerpt if len(excerpt) <= 80 else excerpt[:79] + "…"
+    label = excerpt(e.post.text)
     day = occurrence_date(e.post.occurrence)
     return {
         "href": f"{_transcript_link(ctx, day)}#{post_anchor(e.post)}",
