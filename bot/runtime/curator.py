@@ -58,6 +58,7 @@ from bot.ports import (
     PlatformError,
     Published,
 )
+from bot.runtime.clock import wait_until
 from bot.runtime.follower import follow_window
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
@@ -123,9 +124,9 @@ class Curator:
         )
         windows = question_windows(agenda, self._name, occurrence.end)
         log = self._log.bind(occurrence=occurrence.id)
-        while not self._stop.is_set() and self._clock.now() < active.start:
-            self._stop.wait(min((active.start - self._clock.now()).total_seconds(), 1.0))
-        if self._stop.is_set() or self._clock.now() >= active.end:
+        if not wait_until(self._clock, self._stop, active.start):
+            return
+        if self._clock.now() >= active.end:
             return
         log.info("curate.start", mode=self._rules.mode, windows=len(windows))
         while not self._stop.is_set():

@@ -48,6 +48,7 @@ from bot.ports import (
     Skipped,
     TransientError,
 )
+from bot.runtime.clock import wait_until
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
 # Stream reconnects: jittered exponential backoff, reset once a connection has held a while.
@@ -159,7 +160,7 @@ class Follower:
             occurrence, agenda, margin=self._settings.margin, after=self._after_end
         )
         capture = _Capture(self, occurrence, agenda, window)
-        if not self._wait_until(window.start):
+        if not wait_until(self._clock, self._stop, window.start):
             return
         if self._clock.now() < window.end:
             capture.follow()
@@ -167,14 +168,6 @@ class Follower:
             return
         if self._clock.now() - window.end < SETTLE_LATE_LIMIT:
             capture.settle_once()
-
-    def _wait_until(self, moment: datetime) -> bool:
-        while not self._stop.is_set():
-            remaining = (moment - self._clock.now()).total_seconds()
-            if remaining <= 0:
-                return True
-            self._stop.wait(min(remaining, 1.0))
-        return False
 
 
 @dataclass

@@ -44,6 +44,7 @@ from bot.ports import (
     Skipped,
     TransientError,
 )
+from bot.runtime.clock import wait_until
 from bot.runtime.follower import follow_window, ledger_answer_key
 from bot.runtime.spending import SpendingMeter
 
@@ -139,9 +140,9 @@ class XFollower:
         window = follow_window(
             occurrence, agenda, margin=self._follow.margin, after=self._after_end
         )
-        while not self._stop.is_set() and self._clock.now() < window.start:
-            self._stop.wait(min((window.start - self._clock.now()).total_seconds(), 1.0))
-        if self._stop.is_set() or self._clock.now() >= window.end:
+        if not wait_until(self._clock, self._stop, window.start):
+            return
+        if self._clock.now() >= window.end:
             return
         XCapture(self, occurrence, agenda, window.start, window.end).follow()
 
