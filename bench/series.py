@@ -61,6 +61,7 @@ def main() -> None:
                 history=curation,
             )  # fmt: skip
             gathered = time.perf_counter() - started
+            assert series is not None  # the store was just filled
             mark = time.perf_counter()
             written = write_series_exports(series, Path(tmp) / "out")
             wrote = time.perf_counter() - mark

@@ -441,9 +441,11 @@ def occurrence_report(
     return occurrence, context
 
 
-def series_report(config: ChatConfig, store: Any, *, through: str | None) -> SeriesContext:
+def series_report(
+    config: ChatConfig, store: Any, *, through: str | None, minimum: int = 1
+) -> SeriesContext | None:
     """The numbers of the chat's series from the store, up to the occurrence ``through``
-    (an id; default: the latest archived)."""
+    (an id; default: the latest archived); None with fewer than ``minimum`` occurrences."""
     from bot.adapters.store_curation import CurationSql
     from bot.runtime.wrapup import gather_series
 
@@ -451,6 +453,7 @@ def series_report(config: ChatConfig, store: Any, *, through: str | None) -> Ser
     return gather_series(
         config,
         through=through,
+        minimum=minimum,
         archive=open_archive(store),
         ledger=store,
         curation=curation,
@@ -471,7 +474,7 @@ def wrapup_now(
     """Post the wrap-up thread now (`tweetchat wrapup`: asked for by hand, it is not late)
     and write the transcript files; see ``bot.runtime.wrapup.post_wrapup``."""
     from bot.runtime.publisher import PostPublisher
-    from bot.runtime.wrapup import post_wrapup
+    from bot.runtime.wrapup import SERIES_MINIMUM, post_wrapup
 
     log = get_logger(chat=config.chat.id)
     publisher = PostPublisher(
@@ -490,7 +493,7 @@ def wrapup_now(
         platforms=platforms,
         log=log,
         due=clock.now(),
-        series=series_report(config, store, through=occurrence.id),
+        series=series_report(config, store, through=occurrence.id, minimum=SERIES_MINIMUM),
     )
 
 

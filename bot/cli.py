@@ -364,18 +364,12 @@ def archive(
     from bot.core.answers import question_counts
     from bot.runtime.clock import SystemClock
 
+    _, chat, store = _open_chat_store(config)
     try:
-        settings = bootstrap.Settings.from_env()
-        chat = bootstrap.load_config(config)
         occurrence_id = planning.archived_occurrence(chat, date=occurrence, now=SystemClock().now())
-        store = bootstrap.open_store(settings.database_url)
+        posts = bootstrap.open_archive(store).posts(occurrence_id)
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot open the database: {exc}", err=True)
-        raise typer.Exit(1) from None
-    try:
-        posts = bootstrap.open_archive(store).posts(occurrence_id)
     finally:
         store.close()
     if as_json:
@@ -551,8 +545,7 @@ def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path 
         raise _fail_config(exc) from None
     finally:
         store.close()
-    occurrences = report.stats.occurrences
-    if not occurrences:
+    if report is None:
         typer.echo(f"Nothing captured for {chat.chat.id}: no series to report.", err=True)
         raise typer.Exit(1)
     if output == Path("-"):
@@ -560,6 +553,7 @@ def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path 
         return
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt}")
     write_whole(target, render_series(report, fmt))
+    occurrences = report.stats.occurrences
     held = counted(len(occurrences), "occurrence", "occurrences")
     typer.echo(
         f"Wrote {target} ({held} of {chat.chat.id}, "

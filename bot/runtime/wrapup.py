@@ -33,6 +33,7 @@ from bot.ports import (
     PlatformError,
     PostingPlatform,
 )
+from bot.runtime.clock import wait_until
 from bot.runtime.publisher import Outcome, PostPublisher
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
         assert config.chat.every is not None  # the config model enforces exactly one
         _, at = parse_weekly(config.chat.every)
     return occurrence_at(config, datetime.combine(day, at))
+
+
+# A series' files are written at wrap-up once there is a series: a one-off chat has none.
+SERIES_MINIMUM = 2
 
 
 def occurrence_of(config: ChatConfig, occurrence_id: str) -> Occurrence:
@@ -88,12 +93,15 @@ def gather_series(
     ledger: Ledger,
     curation: CurationStore,
     history: ArchiveHistory,
-) -> SeriesContext:
+    minimum: int = 1,
+) -> SeriesContext | None:
     """The numbers of the chat's series: every occurrence with anything archived, oldest
     first, up to the occurrence ``through`` (an id; default: the latest). Occurrences are read
-    one at a time."""
-    opted_out = set(curation.optouts())
+    one at a time. None when there are fewer than ``minimum``: nothing is read then."""
     ids = [i for i in history.occurrences(config.chat.id) if through is None or i <= through]
+    if len(ids) < minimum:
+        return None
+    opted_out = set(curation.optouts())
     transcripts = (
         _transcript(
             config, occurrence_of(config, i), archive=archive, ledger=ledger, opted_out=opted_out
@@ -165,7 +173,7 @@ def post_wrapup(
     series: SeriesContext | None = None,
 ) -> tuple[Results, list[Path]]:
     """Post the wrap-up thread on every platform and write the transcript files to the
-    chat's ``wrapup.folder``, with the series' files once it has more than one occurrence.
+    chat's ``wrapup.folder``, with the ``series``' files if given.
     Returns each part with its outcome (None: not attempted, an earlier part failed) and the
     files.
 
@@ -184,7 +192,7 @@ def post_wrapup(
     from bot.series_exports import write_series_exports
 
     files = write_exports(report, config.wrapup.folder)
-    if series is not None and len(series.stats.occurrences) > 1:
+    if series is not None:
         files += write_series_exports(series, config.wrapup.folder)
     log.info(
         "wrapup.done",
@@ -225,7 +233,7 @@ class WrapupTask:
         self._log = log
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
-        if not self._wait_until(wrapup_time(self._config, occurrence)):
+        if not wait_until(self._clock, self._stop, wrapup_time(self._config, occurrence)):
             return
         report = gather(
             self._config,
@@ -238,6 +246,7 @@ class WrapupTask:
         series = gather_series(
             self._config,
             through=occurrence.id,
+            minimum=SERIES_MINIMUM,
             archive=self._archive,
             ledger=self._ledger,
             curation=self._curation,
@@ -252,11 +261,3 @@ class WrapupTask:
             log=self._log.bind(occurrence=occurrence.id),
             series=series,
         )
-
-    def _wait_until(self, moment: datetime) -> bool:
-        while not self._stop.is_set():
-            remaining = (moment - self._clock.now()).total_seconds()
-            if remaining <= 0:
-                return True
-            self._stop.wait(min(remaining, 1.0))
-        return False

@@ -162,6 +162,8 @@ def test_a_rehearsal_plays_the_chat_with_a_crowd_and_writes_the_transcript(
     assert listed == [f"  {out / f'hexichat-{occurrence.date}.{fmt}'}" for fmt in FORMATS]
 
     files = _transcript(out)
+    # One occurrence is no series: the transcript's four files and nothing else.
+    assert sorted(p.suffix for p in out.iterdir()) == sorted(f".{fmt}" for fmt in FORMATS)
     rows = list(csv.DictReader(files["csv"].splitlines()))
     answers = [r for r in rows if r["is_answer"] == "true"]
     for n in range(1, 7):
