@@ -23,7 +23,7 @@ from mastodon import (
     MastodonServerError,
 )
 
-from bot.core.config import MastodonSettings
+from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
 from bot.ports import (

@@ -26,7 +26,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.adapters.x_post import HOME, own_post_url, to_author, to_post, x_id
-from bot.core.config import XSettings
+from bot.core.config_platforms import XSettings
 from bot.core.model import Author
 from bot.core.text import X_MAX_CHARACTERS, x_urls
 from bot.ports import (

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.core.config import ChatConfig, parse_weekly
+from bot.core.config import ChatConfig
+from bot.core.config_fields import parse_weekly
 from bot.core.durations import format_duration
 from bot.core.text import fill, with_hashtag
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
-from bot.core.config import XBudget, XPrices, XSettings
+from bot.core.config_platforms import XBudget, XPrices, XSettings
 from bot.core.problems import Loc, Problem
 from bot.core.text import x_urls
 

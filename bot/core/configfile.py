@@ -16,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.core.checks import check
-from bot.core.config import ChatConfig, from_environment_hint
+from bot.core.config import ChatConfig
+from bot.core.config_fields import from_environment_hint
 from bot.core.problems import ConfigError, Loc, Problem, field_name
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.agenda import PlannedPost
-from bot.core.config import Boost
+from bot.core.config_boost import Boost
 from bot.core.html_text import html_to_text
 from bot.core.model import ArchivedPost
 from bot.core.text import length_for

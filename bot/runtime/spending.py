@@ -25,7 +25,7 @@ from bot.core.budget import (
     read_spend,
     repost_spend,
 )
-from bot.core.config import XSettings
+from bot.core.config_platforms import XSettings
 from bot.ports import BudgetExhausted, Clock, Hold, SpendingLog
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.agenda import Occurrence, PlannedPost, build_agenda, occurrence_at, occurrence_date
-from bot.core.config import ChatConfig, parse_weekly
+from bot.core.config import ChatConfig
+from bot.core.config_fields import parse_weekly
 from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import (
     Transcript,

@@ -29,7 +29,8 @@ from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.answers import NO_ANSWER, Answer, AnswerKey, answer_for
-from bot.core.config import Follow, XSettings
+from bot.core.config import Follow
+from bot.core.config_platforms import XSettings
 from bot.core.model import ArchivedPost
 from bot.ports import (
     Archive,

@@ -18,7 +18,8 @@ from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.mastodon import MastodonPlatform
 from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import Occurrence, PlannedPost
-from bot.core.config import Follow, MastodonSettings
+from bot.core.config import Follow
+from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text
 from bot.runtime.clock import SystemClock
 from bot.runtime.follower import Follower

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.adapters.store_curation import CurationSql
-from bot.bootstrap import curators_for
 from bot.core.curation import question_windows
 from bot.runtime.curator import Curator
+from bot.wiring import curators_for
 from tests.fakes.x_api import FakeXApi
 from tests.support.clock import ManualClock
 from tests.support.x_rig import START, XRig, make_x_rig, x_chat

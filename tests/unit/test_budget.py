@@ -22,7 +22,7 @@ from bot.core.budget import (
     to_micros,
     wrapup_estimate,
 )
-from bot.core.config import XBudget, XPrices, XSettings
+from bot.core.config_platforms import XBudget, XPrices, XSettings
 
 PRICES = Prices.from_settings(XPrices())
 START = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)

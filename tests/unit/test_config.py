@@ -4,7 +4,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.core.config import ChatConfig, json_schema, looks_like_token, parse_weekly
+from bot.core.config import ChatConfig, json_schema
+from bot.core.config_fields import looks_like_token, parse_weekly
 from tests.support.config_text import chat_config
 
 

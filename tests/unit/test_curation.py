@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.mastodon_status import to_post
-from bot.core.config import Boost
+from bot.core.config_boost import Boost
 from bot.core.curation import (
     RULES,
     Candidate,

@@ -1,0 +1,245 @@
+"""The companions of a chat's agenda, wired per platform: followers that capture, curators
+that boost, the wrap-up, and X's budget. Called by ``bot.bootstrap``, the composition root.
+
+Platform libraries are imported only when a chat uses that platform.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.config import ChatConfig
+from bot.core.planning import LINGER
+from bot.ports import Archive, Clock, CuratingPlatform, HashtagSource, Ledger, PostingPlatform
+from bot.runtime.logs import get_logger
+
+
+def followers_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    ledger: Ledger,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """A follower per platform that can follow a hashtag (none when capture is off)."""
+    if not config.follow.enabled:
+        return []
+    from bot.runtime.follower import Follower
+
+    followers: list[Any] = [
+        Follower(
+            source=platform,
+            archive=archive,
+            ledger=ledger,
+            clock=clock,
+            stop_event=stop_event,
+            tag=config.chat.tag,
+            settings=config.follow,
+            after_end=config.wrapup.after,
+            log=get_logger(chat=config.chat.id),
+        )
+        for platform in platforms.values()
+        if isinstance(platform, HashtagSource)
+    ]
+    return followers + _x_followers(
+        config, platforms, archive=archive, ledger=ledger, clock=clock, stop_event=stop_event
+    )
+
+
+def _x_followers(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    ledger: Ledger,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """X is searched, paying for each post read, within the occurrence's budget."""
+    settings = config.platforms.x
+    if settings is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.spending import SpendingMeter
+    from bot.runtime.x_follower import XFollower
+
+    return [
+        XFollower(
+            source=platform,
+            archive=archive,
+            ledger=ledger,
+            meter=platform.meter,
+            clock=clock,
+            stop_event=stop_event,
+            tag=config.chat.tag,
+            follow=config.follow,
+            settings=settings,
+            after_end=config.wrapup.after,
+            log=get_logger(chat=config.chat.id),
+        )
+        for platform in platforms.values()
+        if isinstance(platform, XPlatform) and isinstance(platform.meter, SpendingMeter)
+    ]
+
+
+def curators_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """A curator per platform that can boost: it boosts by the chat's rules (or, with
+    ``boost.mode: off``, only scores) and honours "stop" whatever the mode. None when
+    capture is off: there is nothing to curate, and the run must not outlast the chat."""
+    if not config.follow.enabled:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.curator import Curator
+
+    curation = CurationSql(store.engine)
+    log = get_logger(chat=config.chat.id)
+    curating: list[tuple[ChatConfig, CuratingPlatform]] = [
+        (config, platform)
+        for platform in platforms.values()
+        if isinstance(platform, CuratingPlatform)
+    ]
+    curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
+    return [
+        Curator(
+            config=rules,
+            platform=platform,
+            archive=archive,
+            history=curation,
+            store=curation,
+            ledger=store,
+            clock=clock,
+            stop_event=stop_event,
+            log=log,
+        )
+        for rules, platform in curating
+    ]
+
+
+def wrapups_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    publisher: Any,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """The wrap-up of each occurrence, once its capture is over. None when capture is off:
+    with nothing archived there is nothing to wrap up."""
+    if not config.follow.enabled:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.wrapup import WrapupTask
+
+    curation = CurationSql(store.engine)
+    return [
+        WrapupTask(
+            config=config,
+            publisher=publisher,
+            platforms=platforms,
+            archive=archive,
+            ledger=store,
+            curation=curation,
+            history=curation,
+            clock=clock,
+            stop_event=stop_event,
+            log=get_logger(chat=config.chat.id),
+        )
+    ]
+
+
+def _x_curating(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    clock: Clock,
+    log: Any,
+) -> list[tuple[ChatConfig, CuratingPlatform]]:
+    """X reposts by the same rules under its own, lower caps (its automation rules forbid
+    bulk reposting), from what the follower captured (re-reading would be billed)."""
+    settings = config.platforms.x
+    if settings is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.x_curation import XCuration
+
+    x = platforms.get("x")
+    if not isinstance(x, XPlatform):
+        return []
+    mode = config.boost.mode
+    if mode == "approve":
+        mode = "off"
+        log.warning(
+            "boost.approve_unavailable",
+            platform="x",
+            reason="approve mode sends the hosts a direct message, which the bot does not "
+            "do on X: posts are scored there, not reposted",
+        )
+    rules = config.boost.model_copy(
+        update={
+            "mode": mode,
+            "max_per_question": settings.repost.max_per_question,
+            "max_per_author": settings.repost.max_per_author,
+            "min_interval": settings.repost.min_interval,
+        }
+    )
+    curating = XCuration(
+        platform=x,
+        archive=archive,
+        config=config,
+        clock=clock,
+        linger=config.wrapup.after + LINGER,
+    )
+    return [(config.model_copy(update={"boost": rules}), curating)]
+
+
+def x_budgets(
+    config: ChatConfig, platforms: Mapping[str, PostingPlatform], *, store: Any
+) -> list[Callable[[Occurrence, Sequence[PlannedPost]], None]]:
+    """Sets the budget of each occurrence on X before anything of it is posted or read:
+    the agenda and the wrap-up reserved, what was spent before a restart counted."""
+    if config.platforms.x is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.spending import SpendingMeter
+
+    meters = [
+        p.meter
+        for p in platforms.values()
+        if isinstance(p, XPlatform) and isinstance(p.meter, SpendingMeter)
+    ]
+    if not meters:
+        return []
+    from bot.adapters.store_spending import SpendingSql
+    from bot.core.budget import wrapup_estimate
+
+    spending = SpendingSql(store.engine)
+
+    def begin(occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
+        done = [e.key for e in store.entries(occurrence.id) if e.state == "done"]
+        for meter in meters:
+            wrapped_up = [k for k in done if k.startswith(f"{occurrence.id}/wrapup-")]
+            later = wrapup_estimate(
+                len(config.posts.questions),
+                transcript_url=config.wrapup.transcript_url is not None,
+                done=sum(1 for k in wrapped_up if k.endswith(f"/{meter.platform}")),
+            )
+            planned = {p.key: p.text for p in agenda if p.platform == meter.platform}
+            meter.begin(occurrence.id, planned, done=done, later=later, store=spending)
+
+    return [begin]
