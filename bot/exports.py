@@ -56,7 +56,7 @@ CHART_BLUE = "#3b6ea5"
 CHART_RED = "#c0392b"
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+_SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def write_whole(path: Path, text: str) -> Path:
 
 def safe_url(url: str | None) -> str | None:
     """A web address fit for a link, or None: never javascript:, data: or a relative path."""
-    return url if url and _SAFE_URL.match(url) else None
+    return url if url and _SAFE_URL.fullmatch(url) else None
 
 
 def clean_post_html(post: ArchivedPost) -> str:
@@ -535,14 +535,14 @@ def _md_post(ctx: ExportContext, entry: Entry, depth: int) -> list[str]:
 
 # -- CSV and JSON ----------------------------------------------------------------------------
 
-_HANDLE = re.compile(r"^@[\w.@-]+$")
+_HANDLE = re.compile(r"@[\w.@-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: str) -> str:
     """Spreadsheets run a cell that starts like a formula: such text gets a leading quote.
     Handles start with @ but are plain, so they pass unchanged."""
-    if value.startswith(_FORMULA_START) and not _HANDLE.match(value):
+    if value.startswith(_FORMULA_START) and not _HANDLE.fullmatch(value):
         return "'" + value
     return value
 

@@ -111,7 +111,7 @@ class Posts(ConfigModel):
 
 def _transcript_url(value: str) -> str:
     hint = "write an address like https://example.org/chats/{date}.html ({date} is optional)"
-    if not re.match(r"^https?://\S+$", value):
+    if not re.fullmatch(r"https?://\S+", value):
         raise PydanticCustomError(
             "transcript_url", "'{value}' is not a web address", {"value": value, "hint": hint}
         )

@@ -26,7 +26,7 @@ PostRef = tuple[str, str]
 
 OTHER_HEADING = "Other posts"
 # The agenda's slot of question n: "q3".
-_QUESTION_SLOT = re.compile(r"^q\d+$")
+_QUESTION_SLOT = re.compile(r"q[0-9]+")
 
 
 def post_ref(post: ArchivedPost) -> PostRef:
@@ -119,7 +119,7 @@ def questions_from_agenda(
     refs: dict[int, set[PostRef]] = defaultdict(set)
     for key, remote_id in published.items():
         _, slot, platform = key.rsplit("/", 2)
-        if _QUESTION_SLOT.match(slot):
+        if _QUESTION_SLOT.fullmatch(slot):
             refs[int(slot[1:])].add((platform, remote_id))
     archived = archived or {}
     for number, posted in refs.items():
