@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.core.problems import ConfigError
+from bot.terminal import say
 
 app = typer.Typer(
     help="Host hashtag chats on Mastodon and X: post on time, capture, curate, wrap up.",
@@ -27,7 +28,7 @@ EXIT_CONFIG = 2
 
 
 def _fail_config(exc: ConfigError) -> typer.Exit:
-    typer.echo(exc.render(), err=True)
+    say(exc.render(), err=True)
     n = len(exc.problems)
     typer.echo(f"{n} problem{'s' if n != 1 else ''}; nothing was posted.", err=True)
     return typer.Exit(EXIT_CONFIG)
@@ -66,26 +67,31 @@ def plan(
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         for line in costs:
-            typer.echo(line, err=True)  # stdout stays one JSON document
+            say(line, err=True)  # stdout stays one JSON document
         return
-    from rich.console import Console
-    from rich.table import Table
+    from bot.terminal import cell, show, table
 
-    table = Table(title=f"{chat.chat.title} ({chat.chat.hashtag})", show_lines=False)
-    for column in ("key", "local time", "UTC", "platform", "length", "text"):
-        table.add_column(column, overflow="fold")
+    drawn = table(
+        f"{chat.chat.title} ({chat.chat.hashtag})",
+        ("key", "local time", "UTC", "platform", "length", "text"),
+    )
     for row in rows:
-        table.add_row(
-            row["key"],
-            row["local_time"],
-            row["utc_time"],
-            row["platform"],
-            f"{row['length']}/{row['limit']}",
-            row["text"],
+        drawn.add_row(
+            *map(
+                cell,
+                (
+                    row["key"],
+                    row["local_time"],
+                    row["utc_time"],
+                    row["platform"],
+                    f"{row['length']}/{row['limit']}",
+                    row["text"],
+                ),
+            )
         )
-    Console(width=max(160, Console().width)).print(table)
+    show(drawn, width=160)
     for line in costs:
-        typer.echo(line)
+        say(line)
 
 
 @app.command()
@@ -129,7 +135,7 @@ def run(
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot open the database: {exc}", err=True)
+        say(f"cannot open the database: {exc}", err=True)
         raise typer.Exit(1) from None
     stop = threading.Event()
     install_stop_handlers(stop, get_logger(worker=settings.worker_id))
@@ -255,7 +261,7 @@ def db_upgrade() -> None:
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot upgrade the database: {exc}", err=True)
+        say(f"cannot upgrade the database: {exc}", err=True)
         raise typer.Exit(1) from None
     if before == after:
         typer.echo(f"the database is at the latest schema ({after})")
@@ -286,7 +292,7 @@ def health(
     try:
         age = parse_duration(max_age)
     except ValueError as exc:
-        typer.echo(f"--max-age: {exc}; {DURATION_HINT}", err=True)
+        say(f"--max-age: {exc}; {DURATION_HINT}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
     try:
         settings = bootstrap.Settings.from_env()
@@ -298,7 +304,7 @@ def health(
         host=None if any_host else socket.gethostname(),
         now=SystemClock().now(),
     )
-    typer.echo(reason)
+    say(reason)
     raise typer.Exit(0 if healthy else 1)
 
 
@@ -310,10 +316,8 @@ def doctor(config: ConfigArg) -> None:
     bot; every post fits the server's limit. Then the database is reachable and migrated.
     Nothing is posted or boosted: write access is tested with requests the server refuses.
     """
-    from rich.console import Console
-    from rich.table import Table
-
     from bot import bootstrap, operations
+    from bot.terminal import cell, show, table
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -321,18 +325,18 @@ def doctor(config: ConfigArg) -> None:
     except ConfigError as exc:
         raise _fail_config(exc) from None
     checks = operations.doctor_checks(chat, settings)
-    table = Table(title=f"tweetchat doctor: {chat.chat.title}", show_lines=True)
-    for column in ("", "check", "result", "detail", "fix"):
-        table.add_column(column, overflow="fold")
+    drawn = table(
+        f"tweetchat doctor: {chat.chat.title}", ("", "check", "result", "detail", "fix"), lines=True
+    )
     for item in checks:
-        table.add_row(
-            item.area,
-            item.name,
-            "ok" if item.ok else "[bold red]FAIL[/]",
-            item.detail,
-            item.fix,
+        drawn.add_row(
+            cell(item.area),
+            cell(item.name),
+            cell("ok") if item.ok else cell("FAIL", "bold red"),
+            cell(item.detail),
+            cell(item.fix),
         )
-    Console(width=max(160, Console().width)).print(table)
+    show(drawn, width=160)
     failures = sum(not item.ok for item in checks)
     if failures:
         typer.echo(f"{failures} check{'s' if failures != 1 else ''} failed.", err=True)
@@ -392,35 +396,34 @@ def archive(
     if not posts:
         typer.echo(f"Nothing captured yet for {occurrence_id}.")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from bot.terminal import cell, show, table
 
     own = sum(p.is_own for p in posts)
-    console = Console(width=max(120, Console().width))
-    console.print(f"{occurrence_id}: {len(posts)} posts captured ({own} by the bot)")
-    counts = Table(title="Answers per question")
-    for column in ("question", "posts", "decided by"):
-        counts.add_column(column)
+    counts = table("Answers per question", ("question", "posts", "decided by"), fold=False)
     for count in question_counts(posts):
         counts.add_row(
-            f"Q{count.question}" if count.question is not None else "none",
-            str(count.total),
-            ", ".join(f"{rule} {n}" for rule, n in count.by_rule),
+            cell(f"Q{count.question}" if count.question is not None else "none"),
+            cell(count.total),
+            cell(", ".join(f"{rule} {n}" for rule, n in count.by_rule)),
         )
-    console.print(counts)
     zone = ZoneInfo(chat.chat.timezone)
-    table = Table(title=f"Latest {min(latest, len(posts))} posts")
-    for column in ("time", "author", "Q", "rule", "text"):
-        table.add_column(column, overflow="fold")
+    latest_posts = table(
+        f"Latest {min(latest, len(posts))} posts", ("time", "author", "Q", "rule", "text")
+    )
     for p in posts[-latest:] if latest else []:
-        table.add_row(
-            p.created_at.astimezone(zone).strftime("%H:%M:%S"),
-            p.author.handle + (" (bot)" if p.is_own else ""),
-            str(p.question) if p.question is not None else "",
-            p.rule or "",
-            " ".join(p.text.split())[:100],
+        latest_posts.add_row(
+            cell(p.created_at.astimezone(zone).strftime("%H:%M:%S")),
+            cell(p.author.handle + (" (bot)" if p.is_own else "")),
+            cell(p.question if p.question is not None else ""),
+            cell(p.rule or ""),
+            cell(" ".join(p.text.split())[:100]),
         )
-    console.print(table)
+    show(
+        cell(f"{occurrence_id}: {len(posts)} posts captured ({own} by the bot)"),
+        counts,
+        latest_posts,
+        width=120,
+    )
 
 
 OccurrenceOption = Annotated[
@@ -451,7 +454,7 @@ def _open_chat_store(config: Path) -> tuple[Any, Any, Any]:
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot open the database: {exc}", err=True)
+        say(f"cannot open the database: {exc}", err=True)
         raise typer.Exit(1) from None
     return settings, chat, store
 
@@ -587,8 +590,8 @@ def wrapup(
             limits = platform_limits(chat)
             for post in wrapup_thread(chat, found, report.stats):
                 length = length_for(post.platform, post.text)
-                typer.echo(f"{post.key} ({length}/{limits.get(post.platform, '?')})")
-                typer.echo(textwrap.indent(post.text, "    ") + "\n")
+                say(f"{post.key} ({length}/{limits.get(post.platform, '?')})")
+                say(textwrap.indent(post.text, "    ") + "\n")
             typer.echo("Dry run: nothing was posted or written.")
             return
         configure(json=_json_logs(settings.log_format), level=settings.log_level)
@@ -610,7 +613,7 @@ def wrapup(
     finally:
         store.close()
     for post, outcome in results:
-        typer.echo(f"{post.key}: {outcome or 'not posted (an earlier part failed)'}")
+        say(f"{post.key}: {outcome or 'not posted (an earlier part failed)'}")
     for path in files:
         typer.echo(f"Wrote {path}")
     if any(outcome not in ("published", "recovered", "skipped") for _, outcome in results):

@@ -4,13 +4,10 @@ type and shape, and one that is missing or wrong raises ``Malformed`` with what 
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
+from bot.core.printable import printable
 
 
 class Malformed(ValueError):
@@ -45,9 +42,4 @@ def language_tag(value: Any) -> str | None:
 def clean_line(value: str, limit: int) -> str:
     """One line of text without control characters or direction overrides (which would
     reorder the text around a name on a transcript page)."""
-    kept = "".join(
-        " " if c.isspace() else c
-        for c in value
-        if unicodedata.category(c) != "Cc" and c not in _BIDI_CONTROLS
-    )
-    return " ".join(kept.split())[:limit]
+    return " ".join(printable(value).split())[:limit]
