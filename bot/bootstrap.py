@@ -64,12 +64,22 @@ class Settings:
         env = os.environ if env is None else env
         fmt = env.get("TWEETCHAT_LOG_FORMAT")
         return cls(
-            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             log_format=fmt if fmt in ("json", "console") else None,
             log_level=env.get("TWEETCHAT_LOG_LEVEL", "INFO"),
             lease_ttl=_lease_ttl(env.get("TWEETCHAT_LEASE_TTL")),
             worker_id=env.get("TWEETCHAT_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
         )
+
+
+def _database_url(url: str) -> str:
+    from bot.adapters.database_url import url_problem
+
+    problem = url_problem(url)
+    if problem is not None:
+        reason, hint = problem
+        raise ConfigError("environment", [Problem(("DATABASE_URL",), reason, hint)])
+    return url
 
 
 def _lease_ttl(value: str | None) -> timedelta:
