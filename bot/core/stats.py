@@ -394,8 +394,10 @@ def _theme_text(
             continue
         if size + len(cleaned) > budget and parts:
             break
-        parts.append(cleaned)
-        size += len(cleaned) + 1
+        # One stranger's very long post would otherwise be read whole, and YAKE's time
+        # grows faster than the text: 300 KB took 11 s.
+        parts.append(cleaned[:budget])
+        size += len(parts[-1]) + 1
     return parts
 
 
