@@ -517,8 +517,16 @@ def export(
         sys.stdout.write(render(report, fmt.value))
         return
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt.value}")
-    write_export(report, fmt.value, target)
+    try:
+        write_export(report, fmt.value, target)
+    except OSError as exc:
+        raise _fail_write(target, exc) from None
     typer.echo(f"Wrote {target} ({len(report.rows)} posts of {found.id}).")
+
+
+def _fail_write(target: Path, exc: OSError) -> typer.Exit:
+    say(f"cannot write {target}: {exc.strerror or exc}", err=True)
+    return typer.Exit(1)
 
 
 def _export_target(output: Path | None, folder: Path, filename: str) -> Path:
@@ -530,9 +538,9 @@ def _export_target(output: Path | None, folder: Path, filename: str) -> Path:
 
 def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path | None) -> None:
     from bot import bootstrap
+    from bot.atomic_file import write_whole
     from bot.core.planning import archived_occurrence
     from bot.core.text import counted
-    from bot.exports import write_whole
     from bot.runtime.clock import SystemClock
     from bot.series_exports import render_series
 
@@ -555,7 +563,10 @@ def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path 
         sys.stdout.write(render_series(report, fmt))
         return
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt}")
-    write_whole(target, render_series(report, fmt))
+    try:
+        write_whole(target, render_series(report, fmt))
+    except OSError as exc:
+        raise _fail_write(target, exc) from None
     occurrences = report.stats.occurrences
     held = counted(len(occurrences), "occurrence", "occurrences")
     typer.echo(

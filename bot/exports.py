@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.atomic_file import write_whole
 from bot.core.agenda import Occurrence
 from bot.core.config import ChatConfig
 from bot.core.model import ArchivedPost
@@ -151,15 +152,6 @@ def write_exports(
 
 def write_export(ctx: ExportContext, fmt: Format, path: Path) -> Path:
     return write_whole(path, render(ctx, fmt))
-
-
-def write_whole(path: Path, text: str) -> Path:
-    """Write the file whole then rename it: a reader never sees half a transcript."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8", newline="")
-    partial.replace(path)
-    return path
 
 
 # -- shared pieces ---------------------------------------------------------------------------

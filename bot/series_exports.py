@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.atomic_file import write_whole
 from bot.core.agenda import occurrence_date
 from bot.core.config import ChatConfig
 from bot.core.stats import EngagedPost, SeriesStats
@@ -39,7 +40,6 @@ from bot.exports import (
     safe_url,
     svg_chart,
     transcript_basename,
-    write_whole,
 )
 
 CSV_COLUMNS = (

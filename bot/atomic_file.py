@@ -1,0 +1,49 @@
+"""Writing a file whole or not at all, for files that others read or serve (transcripts).
+
+The text goes to a temporary file of a fresh, unguessable name in the same folder (created
+exclusively, so a symlink planted there beforehand is never followed), is flushed to the
+disk, and then renamed over the target in one step: a reader sees the old file or the new
+one, never half of one, and a failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+# Transcripts are published: readable by the web server, as a plainly written file would be.
+_MODE = 0o644
+
+
+def write_whole(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; raises OSError, having cleaned up."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            os.fchmod(file.fileno(), _MODE)  # mkstemp makes it private (0600)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+    return path
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable: it lives in the folder's entry, not the file."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return  # not every system opens folders; the file's own data is on disk already
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,99 @@
+"""`tweetchat export` writes a file whole or not at all, through a temporary file nobody can
+plant in advance, and says in one line when it cannot."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.archive_sql import SqlArchive
+from bot.adapters.store_sql import SqlStore
+from tests.support.chat_files import TWEETCHAT, tweetchat_env
+from tests.support.posts import BOT, START, person, post
+
+CHAT = Path(__file__).resolve().parents[1] / "data" / "golden_chat.yaml"  # hexichat, 2 Dec
+LONG_ANSWER = "A1 " + "a long answer, " * 20_000  # 300 KB, whatever the format
+FILE_SIZE_LIMIT = 128 * 1024
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "store.sqlite3"
+    store = SqlStore.from_url(f"sqlite:///{path}")
+    archive = SqlArchive(store.engine)
+    for item in (
+        post("100", BOT, 5, "Q1: How do you gather data? #HEXIchat", own=True, question=1),
+        post("101", person("alice"), 6, LONG_ANSWER, question=1),
+    ):
+        archive.save(item, now=START)
+    store.close()
+    return path
+
+
+def _export(
+    database: Path, target: Path, *, file_size_limit: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    def limit_file_size() -> None:
+        # A disk that fills up: any write past the limit fails with EFBIG (Python ignores
+        # the SIGXFSZ that would otherwise end the process).
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    return subprocess.run(
+        [str(TWEETCHAT), "export", str(CHAT), "--occurrence", "2026-12-02", "-o", str(target)],
+        env=tweetchat_env(database=database, token=None),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        preexec_fn=limit_file_size,
+    )
+
+
+@pytest.mark.parametrize("name", ["hexichat-2026-12-02.html.partial", "hexichat-2026-12-02.html"])
+def test_a_planted_symlink_is_replaced_and_its_target_untouched(
+    database: Path, tmp_path: Path, name: str
+) -> None:
+    """Issue 12 item 11: a link at `<file>.partial` made `export` overwrite what it named."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (folder / name).symlink_to(victim)
+
+    result = _export(database, folder / "hexichat-2026-12-02.html")
+
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "keep me"
+    page = folder / "hexichat-2026-12-02.html"
+    assert not page.is_symlink()
+    assert "a long answer" in page.read_text(encoding="utf-8")
+    assert sorted(p.name for p in folder.iterdir()) == sorted({name, "hexichat-2026-12-02.html"})
+
+
+def test_a_write_that_fails_keeps_the_old_file_leaves_nothing_and_says_one_line(
+    database: Path, tmp_path: Path
+) -> None:
+    """Issue 12 item 11: a failed write left `<file>.partial` behind and printed a traceback."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    page = folder / "hexichat-2026-12-02.html"
+    page.write_text("the transcript as it was")
+
+    result = _export(database, page, file_size_limit=FILE_SIZE_LIMIT)
+
+    assert result.returncode == 1
+    assert result.stderr == f"cannot write {page}: File too large\n"
+    assert result.stdout == ""
+    assert [p.name for p in folder.iterdir()] == [page.name]
+    assert page.read_text() == "the transcript as it was"
+
+
+def test_the_written_file_is_readable_by_a_web_server(database: Path, tmp_path: Path) -> None:
+    page = tmp_path / "hexichat-2026-12-02.html"
+
+    assert _export(database, page).returncode == 0
+    assert page.stat().st_mode & 0o777 == 0o644
