@@ -270,7 +270,7 @@ def _numbers(stats: Stats) -> list[tuple[str, str]]:
         ("Posts", f"{stats.posts:,}"),
         ("Answers", f"{stats.answers:,}"),
         ("Links shared", f"{stats.links_shared:,}"),
-        ("Busiest minute", f"{stats.peak_posts_per_minute:,} posts"),
+        ("Busiest minute", counted(stats.peak_posts_per_minute, "post", "posts")),
         ("Potential reach (estimate)", f"{stats.potential_reach:,}"),
     ]
 
@@ -324,7 +324,7 @@ class _PostView:
 
 def _group_view(ctx: ExportContext, group: Group, markup: Any) -> dict[str, Any]:
     return {
-        "anchor": f"q{group.number}" if group.number is not None else "other",
+        "anchor": group.anchor,
         "heading": group.heading,
         "asked": _local(ctx, group.asked_at) if group.asked_at else None,
         "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in group.walk()],
@@ -463,13 +463,15 @@ def to_markdown(ctx: ExportContext) -> str:
         "",
         "## The chat in numbers",
         "",
-        f"- {stats.participants:,} participants ({stats.new_participants:,} new, "
-        f"{stats.returning_participants:,} returning)",
-        f"- {stats.posts:,} posts, {stats.answers:,} answers to {len(stats.questions)} questions",
-        f"- {stats.links_shared:,} links shared; busiest minute: "
-        f"{stats.peak_posts_per_minute:,} posts",
-        f"- Potential reach: about {stats.potential_reach:,} accounts (an estimate: the sum of "
-        "the participants' followers)",
+        f"- {counted(stats.participants, 'participant', 'participants')} "
+        f"({stats.new_participants:,} new, {stats.returning_participants:,} returning)",
+        f"- {counted(stats.posts, 'post', 'posts')}, "
+        f"{counted(stats.answers, 'answer', 'answers')} to "
+        f"{counted(len(stats.questions), 'question', 'questions')}",
+        f"- {counted(stats.links_shared, 'link', 'links')} shared; busiest minute: "
+        f"{counted(stats.peak_posts_per_minute, 'post', 'posts')}",
+        f"- Potential reach: about {counted(stats.potential_reach, 'account', 'accounts')} "
+        "(an estimate: the sum of the participants' followers)",
         "",
     ]
     if stats.questions:

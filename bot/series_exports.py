@@ -249,12 +249,15 @@ def to_markdown(ctx: SeriesContext) -> str:
         "",
         "## The series in numbers",
         "",
-        f"- {stats.participants:,} people in all; {stats.returning_participants:,} came more "
-        f"than once ({'; '.join(_attendance(stats)) or 'nobody yet'})",
+        f"- {counted(stats.participants, 'person', 'people')} in all; "
+        f"{stats.returning_participants:,} came more than once "
+        f"({'; '.join(_attendance(stats)) or 'nobody yet'})",
         f"- {stats.mean_participants:,.1f} people per occurrence on average",
-        f"- {stats.posts:,} posts, {stats.answers:,} answers, {stats.links_shared:,} links shared",
-        f"- Potential reach: about {stats.potential_reach:,} accounts (an estimate: the sum of "
-        "the participants' followers)",
+        f"- {counted(stats.posts, 'post', 'posts')}, "
+        f"{counted(stats.answers, 'answer', 'answers')}, "
+        f"{counted(stats.links_shared, 'link', 'links')} shared",
+        f"- Potential reach: about {counted(stats.potential_reach, 'account', 'accounts')} "
+        "(an estimate: the sum of the participants' followers)",
         "",
     ]
     if stats.themes:

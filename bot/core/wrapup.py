@@ -103,7 +103,7 @@ def _numbers(stats: Stats) -> str:
         text += f" {stats.new_participants:,} of you came for the first time: welcome!"
     if stats.potential_reach:
         text += (
-            f" Potential reach: about {stats.potential_reach:,} accounts "
+            f" Potential reach: about {counted(stats.potential_reach, 'account', 'accounts')} "
             "(an estimate: the sum of your followers)."
         )
     return text

@@ -21,6 +21,7 @@ from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import (
     Transcript,
     build_transcript,
+    closing_refs,
     post_ref,
     questions_from_agenda,
 )
@@ -134,7 +135,13 @@ def _transcript(
         hashtag=config.chat.hashtag,
         archived={post_ref(p): p for p in posts if p.is_own},
     )
-    return build_transcript(occurrence.id, posts, questions, opted_out=frozenset(opted_out))
+    return build_transcript(
+        occurrence.id,
+        posts,
+        questions,
+        opted_out=frozenset(opted_out),
+        closing=closing_refs(published),
+    )
 
 
 def publish_thread(publisher: PostPublisher, thread: Sequence[PlannedPost]) -> list[Outcome]:
