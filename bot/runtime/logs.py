@@ -12,6 +12,8 @@ from collections.abc import MutableMapping
 from types import ModuleType
 from typing import Any, TextIO
 
+from bot.core.printable import printable
+
 _secrets: set[str] = set()
 MASK = "***"
 
@@ -43,6 +45,24 @@ def mask_secrets(
     return {key: _mask(value) for key, value in event.items()}
 
 
+def plain_values(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Values as plain text for a terminal: a server's message or a post quoted in an event
+    must not drive it (JSON lines escape control characters already)."""
+    return {key: _plain(value) for key, value in event.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value, newlines=True)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
 def configure(
     *, json: bool | None = None, level: str = "INFO", stream: TextIO | None = None
 ) -> None:
@@ -64,6 +84,7 @@ def configure(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             mask_secrets,
+            *([] if json else [plain_values]),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
