@@ -33,6 +33,15 @@ class _TooComplex(Exception):
         self.problem = problem
 
 
+def _too_deep(line: int | None) -> Problem:
+    return Problem(
+        (),
+        f"the YAML nests deeper than {MAX_DEPTH} levels",
+        "a chat file needs a few levels: check the indentation and brackets",
+        line,
+    )
+
+
 class _ChatLoader(yaml.SafeLoader):
     """Safe YAML, minus the surprises of YAML 1.1 for hosts, and bounded.
 
@@ -47,6 +56,13 @@ class _ChatLoader(yaml.SafeLoader):
         self._depth = 0
         self._values = 0  # of the document once every alias is expanded
         self._sizes: dict[str, int] = {}  # anchor: values it expands to
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        # Refused as scanned: PyYAML's scanner works quadratically through a run of brackets,
+        # long before the composer would see how deep they go.
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooComplex(_too_deep(self.line + 1))
+        super().fetch_flow_collection_start(TokenClass)
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event: yaml.NodeEvent = self.peek_event()  # type: ignore[no-untyped-call]
@@ -66,14 +82,7 @@ class _ChatLoader(yaml.SafeLoader):
             return node
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise _TooComplex(
-                Problem(
-                    (),
-                    f"the YAML nests deeper than {MAX_DEPTH} levels",
-                    "a chat file needs a few levels: check the indentation and brackets",
-                    line,
-                )
-            )
+            raise _TooComplex(_too_deep(line))
         before = self._values
         self._count(1, "this value", line)
         node = super().compose_node(parent, index)
