@@ -17,8 +17,21 @@ from pathlib import Path
 _MODE = 0o644
 
 
+class NotWritten(OSError):
+    """A file could not be written: ``filename`` is the file asked for, ``strerror`` why."""
+
+
 def write_whole(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; raises OSError, having cleaned up."""
+    """Write ``text`` (UTF-8) to ``path`` atomically. Raises NotWritten naming ``path`` (not
+    the temporary file, which nobody asked for), having cleaned up."""
+    try:
+        _write(path, text)
+    except OSError as exc:
+        raise NotWritten(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    return path
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     temporary = Path(name)
@@ -33,7 +46,6 @@ def write_whole(path: Path, text: str) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     _sync_folder(path.parent)
-    return path
 
 
 def _sync_folder(folder: Path) -> None:

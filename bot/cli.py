@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.atomic_file import NotWritten, write_whole
 from bot.core.problems import ConfigError
 from bot.terminal import say
 
@@ -519,13 +520,13 @@ def export(
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt.value}")
     try:
         write_export(report, fmt.value, target)
-    except OSError as exc:
-        raise _fail_write(target, exc) from None
+    except NotWritten as exc:
+        raise _fail_write(exc) from None
     typer.echo(f"Wrote {target} ({len(report.rows)} posts of {found.id}).")
 
 
-def _fail_write(target: Path, exc: OSError) -> typer.Exit:
-    say(f"cannot write {target}: {exc.strerror or exc}", err=True)
+def _fail_write(exc: NotWritten) -> typer.Exit:
+    say(f"cannot write {exc.filename}: {exc.strerror or exc}", err=True)
     return typer.Exit(1)
 
 
@@ -538,7 +539,6 @@ def _export_target(output: Path | None, folder: Path, filename: str) -> Path:
 
 def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path | None) -> None:
     from bot import bootstrap
-    from bot.atomic_file import write_whole
     from bot.core.planning import archived_occurrence
     from bot.core.text import counted
     from bot.runtime.clock import SystemClock
@@ -565,8 +565,8 @@ def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path 
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt}")
     try:
         write_whole(target, render_series(report, fmt))
-    except OSError as exc:
-        raise _fail_write(target, exc) from None
+    except NotWritten as exc:
+        raise _fail_write(exc) from None
     occurrences = report.stats.occurrences
     held = counted(len(occurrences), "occurrence", "occurrences")
     typer.echo(
@@ -612,15 +612,18 @@ def wrapup(
             raise _fail_config(exc) from None
         stop = threading.Event()
         install_stop_handlers(stop, get_logger(chat=chat.chat.id))
-        results, files = bootstrap.wrapup_now(
-            chat,
-            found,
-            report,
-            store=store,
-            platforms=platforms,
-            clock=SystemClock(),
-            stop_event=stop,
-        )
+        try:
+            results, files = bootstrap.wrapup_now(
+                chat,
+                found,
+                report,
+                store=store,
+                platforms=platforms,
+                clock=SystemClock(),
+                stop_event=stop,
+            )
+        except NotWritten as exc:  # the transcript files: the thread has its own outcomes
+            raise _fail_write(exc) from None
     finally:
         store.close()
     for post, outcome in results:

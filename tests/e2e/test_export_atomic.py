@@ -11,7 +11,8 @@ import pytest
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_sql import SqlStore
-from tests.support.chat_files import TWEETCHAT, tweetchat_env
+from tests.support.chat_files import TWEETCHAT, run_tweetchat, tweetchat_env
+from tests.support.mastodon_server import MastodonServer
 from tests.support.posts import BOT, START, person, post
 
 CHAT = Path(__file__).resolve().parents[1] / "data" / "golden_chat.yaml"  # hexichat, 2 Dec
@@ -97,3 +98,33 @@ def test_the_written_file_is_readable_by_a_web_server(database: Path, tmp_path: 
 
     assert _export(database, page).returncode == 0
     assert page.stat().st_mode & 0o777 == 0o644
+
+
+def test_wrapup_says_in_one_line_which_file_it_could_not_write(
+    database: Path, tmp_path: Path, mastodon: MastodonServer
+) -> None:
+    """Issue 12 item 11: a transcript that cannot be written is one line, not a traceback."""
+    bot = mastodon.account("hexibot")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    chat = tmp_path / "chat.yaml"
+    chat.write_text(
+        CHAT.read_text(encoding="utf-8")
+        .replace("instance: https://example.social", f"instance: {mastodon.base_url}")
+        .replace("  x: {}\n", "")
+        + f"  folder: {blocker / 'out'}\n",
+        encoding="utf-8",
+    )
+
+    result = run_tweetchat(
+        "wrapup",
+        str(chat),
+        "--occurrence",
+        "2026-12-02",
+        env=tweetchat_env(database=database, token=bot.token),
+    )
+
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+    assert line == f"cannot write {blocker / 'out' / 'hexichat-2026-12-02.html'}: Not a directory"
+    assert blocker.read_text() == "a file where the folder should be"
