@@ -3,32 +3,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from bot.core.agenda import Occurrence, occurrence_at
+from bot.core.agenda import Occurrence
 from bot.core.config import ChatConfig
-from bot.core.configfile import parse_config
+from bot.core.planning import next_plan
 from bot.core.stats import Stats, compute_series_stats, compute_stats
 from bot.core.transcript import Question, Transcript, build_transcript
 from bot.core.wrapup import wrapup_thread
 from bot.exports import export_context, render
 from bot.series_exports import render_series, series_context
-from tests.support.posts import BOT, OCCURRENCE, person, post
-
-CHAT_FILE = Path(__file__).resolve().parents[1] / "data" / "golden_chat.yaml"
+from tests.support.config_text import chat_config
+from tests.support.posts import BOT, OCCURRENCE, START, person, post
 
 
 @pytest.fixture(scope="module")
 def config() -> ChatConfig:
-    return parse_config(CHAT_FILE.read_text(encoding="utf-8"), filename=str(CHAT_FILE))
+    return chat_config()  # hexichat, 2 December 2026 at 20:00
 
 
 @pytest.fixture(scope="module")
 def occurrence(config: ChatConfig) -> Occurrence:
-    assert config.chat.start is not None
-    return occurrence_at(config, config.chat.start)
+    return next_plan(config, START - timedelta(days=1))[0]
 
 
 @pytest.fixture(scope="module")
