@@ -70,25 +70,21 @@ def plan(
         for line in costs:
             say(line, err=True)  # stdout stays one JSON document
         return
-    from bot.terminal import cell, show, table
+    from bot.terminal import row, show, table
 
     drawn = table(
         f"{chat.chat.title} ({chat.chat.hashtag})",
         ("key", "local time", "UTC", "platform", "length", "text"),
     )
-    for row in rows:
-        drawn.add_row(
-            *map(
-                cell,
-                (
-                    row["key"],
-                    row["local_time"],
-                    row["utc_time"],
-                    row["platform"],
-                    f"{row['length']}/{row['limit']}",
-                    row["text"],
-                ),
-            )
+    for planned in rows:
+        row(
+            drawn,
+            planned["key"],
+            planned["local_time"],
+            planned["utc_time"],
+            planned["platform"],
+            f"{planned['length']}/{planned['limit']}",
+            planned["text"],
         )
     show(drawn, width=160)
     for line in costs:
@@ -318,7 +314,7 @@ def doctor(config: ConfigArg) -> None:
     Nothing is posted or boosted: write access is tested with requests the server refuses.
     """
     from bot import bootstrap, operations
-    from bot.terminal import cell, show, table
+    from bot.terminal import cell, row, show, table
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -330,12 +326,13 @@ def doctor(config: ConfigArg) -> None:
         f"tweetchat doctor: {chat.chat.title}", ("", "check", "result", "detail", "fix"), lines=True
     )
     for item in checks:
-        drawn.add_row(
-            cell(item.area),
-            cell(item.name),
-            cell("ok") if item.ok else cell("FAIL", "bold red"),
-            cell(item.detail),
-            cell(item.fix),
+        row(
+            drawn,
+            item.area,
+            item.name,
+            "ok" if item.ok else cell("FAIL", "bold red"),
+            item.detail,
+            item.fix,
         )
     show(drawn, width=160)
     failures = sum(not item.ok for item in checks)
@@ -397,27 +394,29 @@ def archive(
     if not posts:
         typer.echo(f"Nothing captured yet for {occurrence_id}.")
         return
-    from bot.terminal import cell, show, table
+    from bot.terminal import cell, row, show, table
 
     own = sum(p.is_own for p in posts)
     counts = table("Answers per question", ("question", "posts", "decided by"), fold=False)
     for count in question_counts(posts):
-        counts.add_row(
-            cell(f"Q{count.question}" if count.question is not None else "none"),
-            cell(count.total),
-            cell(", ".join(f"{rule} {n}" for rule, n in count.by_rule)),
+        row(
+            counts,
+            f"Q{count.question}" if count.question is not None else "none",
+            count.total,
+            ", ".join(f"{rule} {n}" for rule, n in count.by_rule),
         )
     zone = ZoneInfo(chat.chat.timezone)
     latest_posts = table(
         f"Latest {min(latest, len(posts))} posts", ("time", "author", "Q", "rule", "text")
     )
     for p in posts[-latest:] if latest else []:
-        latest_posts.add_row(
-            cell(p.created_at.astimezone(zone).strftime("%H:%M:%S")),
-            cell(p.author.handle + (" (bot)" if p.is_own else "")),
-            cell(p.question if p.question is not None else ""),
-            cell(p.rule or ""),
-            cell(" ".join(p.text.split())[:100]),
+        row(
+            latest_posts,
+            p.created_at.astimezone(zone).strftime("%H:%M:%S"),
+            p.author.handle + (" (bot)" if p.is_own else ""),
+            p.question if p.question is not None else "",
+            p.rule or "",
+            " ".join(p.text.split())[:100],
         )
     show(
         cell(f"{occurrence_id}: {len(posts)} posts captured ({own} by the bot)"),

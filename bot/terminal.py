@@ -43,6 +43,13 @@ def table(title: str, columns: Sequence[str], *, fold: bool = True, lines: bool 
     return drawn
 
 
+def row(drawn: Table, *values: object) -> None:
+    """A row of cells; a value already made a cell (to style it) is kept as it is."""
+    from rich.text import Text
+
+    drawn.add_row(*(value if isinstance(value, Text) else cell(value) for value in values))
+
+
 def show(*tables: Table | Text, width: int) -> None:
     """Tables (and lines of Text) on stdout, at least ``width`` columns wide."""
     from rich.console import Console
