@@ -13,8 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-# Transcripts are published: readable by the web server, as a plainly written file would be.
-_MODE = 0o644
+_DEFAULT_UMASK = 0o022
 
 
 class NotWritten(OSError):
@@ -37,7 +36,9 @@ def _write(path: Path, text: str) -> None:
     temporary = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-            os.fchmod(file.fileno(), _MODE)  # mkstemp makes it private (0600)
+            # mkstemp makes it private (0600); a transcript is published, so it gets the mode
+            # any file the host writes gets (0644 under the usual umask).
+            os.fchmod(file.fileno(), 0o666 & ~_umask())
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
@@ -46,6 +47,19 @@ def _write(path: Path, text: str) -> None:
         temporary.unlink(missing_ok=True)
         raise
     _sync_folder(path.parent)
+
+
+def _umask() -> int:
+    """The process's umask, read rather than set: os.umask() sets it, which would race the
+    files other threads are creating."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return _DEFAULT_UMASK
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
+    return _DEFAULT_UMASK
 
 
 def _sync_folder(folder: Path) -> None:

@@ -3,6 +3,7 @@ plant in advance, and says in one line when it cannot."""
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 from pathlib import Path
@@ -35,9 +36,10 @@ def database(tmp_path: Path) -> Path:
 
 
 def _export(
-    database: Path, target: Path, *, file_size_limit: int | None = None
+    database: Path, target: Path, *, file_size_limit: int | None = None, umask: int = 0o022
 ) -> subprocess.CompletedProcess[str]:
     def limit_file_size() -> None:
+        os.umask(umask)
         # A disk that fills up: any write past the limit fails with EFBIG (Python ignores
         # the SIGXFSZ that would otherwise end the process).
         if file_size_limit is not None:
@@ -93,11 +95,16 @@ def test_a_write_that_fails_keeps_the_old_file_leaves_nothing_and_says_one_line(
     assert page.read_text() == "the transcript as it was"
 
 
-def test_the_written_file_is_readable_by_a_web_server(database: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_the_written_file_has_the_mode_the_hosts_umask_gives(
+    database: Path, tmp_path: Path, umask: int, mode: int
+) -> None:
+    """Readable by a web server under the usual umask, as a file written plainly would be,
+    though the temporary file it was written to starts private."""
     page = tmp_path / "hexichat-2026-12-02.html"
 
-    assert _export(database, page).returncode == 0
-    assert page.stat().st_mode & 0o777 == 0o644
+    assert _export(database, page, umask=umask).returncode == 0
+    assert page.stat().st_mode & 0o777 == mode
 
 
 def test_wrapup_says_in_one_line_which_file_it_could_not_write(
