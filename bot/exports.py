@@ -55,7 +55,6 @@ MAX_INDENT = 5
 CHART_BLUE = "#3b6ea5"
 CHART_RED = "#c0392b"
 
-_NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 
 
@@ -208,14 +207,17 @@ def _name(entry: Entry) -> str:
     return author.display_name.strip() or author.handle
 
 
-def post_anchor(post: ArchivedPost) -> str:
-    return f"{post.platform[0]}-{_NOT_ID.sub('_', post.id)}"
+def post_anchor(number: int) -> str:
+    """A post's anchor on its transcript page: its place in the transcript, never its id
+    (``Entry.number``)."""
+    return f"p{number}"
 
 
 def _row_fields(row: _Row) -> dict[str, Any]:
     return {
         "platform": row.post.platform,
-        "id": row.post.id,
+        # The platform answers an id with its author: none for someone not to be named.
+        "id": row.post.id if row.named else "",
         "url": (safe_url(row.post.url) or "") if row.named else "",
         "author": row.post.author.handle if row.named else WITHHELD,
         "created_at": iso_utc(row.post.created_at),
@@ -291,7 +293,7 @@ def person_view(c: Contributor) -> dict[str, Any]:
 def _engaged_view(e: EngagedPost) -> dict[str, Any]:
     label = excerpt(e.post.text)
     return {
-        "anchor": post_anchor(e.post),
+        "anchor": post_anchor(e.number),
         "label": f"Q{e.question}: {label}" if e.question else label,
         "name": e.post.author.display_name.strip() or e.post.author.handle,
         "counts": engagement_counts(e),
@@ -343,7 +345,7 @@ def _post_view(ctx: ExportContext, entry: Entry, depth: int, markup: Any) -> _Po
     post = entry.post
     indent = min(depth, MAX_INDENT)
     return _PostView(
-        anchor=post_anchor(post),
+        anchor=post_anchor(entry.number),
         classes=f"r d{indent}" if indent else "p",
         name=_name(entry),
         handle=post.author.handle if entry.named else "",

@@ -50,6 +50,9 @@ class Question:
 class Entry:
     post: ArchivedPost
     named: bool  # False: the author opted out, so the post is shown but never attributed
+    # The post's place in the occurrence, in time order from 1: what a page links it by. A
+    # post id would lead back to its author, whom a withheld entry must not name.
+    number: int
     replies: tuple[Entry, ...] = ()
 
 
@@ -236,6 +239,9 @@ def _entries(
         order.append(ref)
         stack.extend(children.get(ref, ()))
     built: dict[PostRef, Entry] = {}
+    numbers = {
+        ref: n for n, ref in enumerate(sorted(order, key=lambda r: _time_order(by_ref[r])), 1)
+    }
     for ref in reversed(order):
         post = by_ref[ref]
         replies = sorted(
@@ -244,6 +250,7 @@ def _entries(
         built[ref] = Entry(
             post=post,
             named=post.is_own or author_key(post.author) not in opted_out,
+            number=numbers[ref],
             replies=tuple(replies),
         )
     return {
