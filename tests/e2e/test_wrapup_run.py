@@ -85,12 +85,14 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
         assert running.wait(timeout=30) == 0, running.output
 
     texts = [html_to_text(s["content"]) for s in mastodon.statuses_of(bot)]
+    home = mastodon.http.get("/api/v2/instance").json()["domain"]
     thread = [t for t in texts if t.startswith("Thank you all for joining")]
     assert thread == [
         f"Thank you all for joining {TAG}: A compressed test chat!\n\n"
         "2 people took part, with 2 posts and 2 answers to 2 questions. "
         "1 of you came for the first time: welcome!\n\n"
-        f"Q1 top answer: {answer['url']}\n\n"
+        # On the bot's own instance, built from the id: never the url a server sent.
+        f"Q1 top answer: {mastodon.base_url}/@{ana.username}@{home}/{answer['id']}\n\n"
         f"The transcript: https://example.org/wrapchat/{chat.occurrence.date}.html"
     ]
     base = out / f"wrapchat-{chat.occurrence.date}"
