@@ -112,6 +112,7 @@ def curators_for(
         if isinstance(platform, CuratingPlatform)
     ]
     curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
+    files = _transcript_files(config, archive=archive, store=store)
     return [
         Curator(
             config=rules,
@@ -123,8 +124,69 @@ def curators_for(
             clock=clock,
             stop_event=stop_event,
             log=log,
+            files=files,
         )
         for rules, platform in curating
+    ]
+
+
+def _transcript_files(config: ChatConfig, *, archive: Archive, store: Any) -> Any:
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.transcript_files import TranscriptFiles
+
+    curation = CurationSql(store.engine)
+    return TranscriptFiles(
+        config, archive=archive, ledger=store, curation=curation, history=curation
+    )
+
+
+def aftercare_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """Per platform that can both curate and look a post up again (Mastodon; on X every read
+    is billed): "stop", "forget me" and deletions reach the transcripts after the wrap-up.
+    None when capture is off or ``wrapup.listen`` is 0."""
+    if not config.follow.enabled or not config.wrapup.listen:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.aftercare import Aftercare
+    from bot.runtime.curator import Curator
+
+    curation = CurationSql(store.engine)
+    files = _transcript_files(config, archive=archive, store=store)
+    log = get_logger(chat=config.chat.id)
+    return [
+        Aftercare(
+            config=config,
+            curator=Curator(
+                config=config,
+                platform=platform,
+                archive=archive,
+                history=curation,
+                store=curation,
+                ledger=store,
+                clock=clock,
+                stop_event=stop_event,
+                log=log,
+                files=files,
+            ),
+            platform=platform,
+            source=platform,
+            files=files,
+            archive=archive,
+            history=curation,
+            clock=clock,
+            stop_event=stop_event,
+            log=log,
+        )
+        for platform in platforms.values()
+        if isinstance(platform, CuratingPlatform) and isinstance(platform, HashtagSource)
     ]
 
 

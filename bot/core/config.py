@@ -141,6 +141,11 @@ class Wrapup(ConfigModel):
     folder: Path = Field(
         default=Path("out"), description="Where the transcript files are written at wrap-up."
     )
+    listen: Duration = Field(
+        default=timedelta(days=7),
+        description='How long after the wrap-up a "stop", a "forget me" or a deleted post '
+        "still changes the transcript files (read by any running worker, and at every start).",
+    )
 
 
 class Follow(ConfigModel):
