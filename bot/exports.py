@@ -15,7 +15,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -81,6 +81,9 @@ class ExportContext:
     transcript: Transcript
     stats: Stats
     boosted: frozenset[PostRef] = frozenset()
+    # Posts left out of the files (their numbers still count): with ``wrapup.noindex: omit``,
+    # those of people who opted out of search engines.
+    left_out: frozenset[PostRef] = frozenset()
 
     @property
     def basename(self) -> str:
@@ -103,10 +106,19 @@ class ExportContext:
                 post_ref(entry.post) in self.boosted,
             )
             for group, entry, depth in self.transcript.rows()
+            if self.shown(entry)
         ]
         return sorted(
             rows, key=lambda r: (r.post.created_at.timestamp(), r.post.platform, r.post.id)
         )
+
+    def shown(self, entry: Entry) -> bool:
+        return post_ref(entry.post) not in self.left_out
+
+    def walk(self, group: Group) -> Iterator[tuple[Entry, int]]:
+        """The group's entries that the files show, with their depth; the replies to a post
+        left out keep their place."""
+        return ((e, d) for e, d in group.walk() if self.shown(e))
 
 
 def export_context(
@@ -128,6 +140,13 @@ def export_context(
         transcript=transcript,
         stats=stats,
         boosted=frozenset(boosted),
+        left_out=frozenset(
+            post_ref(entry.post)
+            for _, entry, _ in transcript.rows()
+            if entry.post.author.noindex and not entry.post.is_own
+        )
+        if config.wrapup.noindex == "omit"
+        else frozenset(),
     )
 
 
@@ -337,7 +356,7 @@ def _group_view(ctx: ExportContext, group: Group, markup: Any) -> dict[str, Any]
         "anchor": f"q{group.number}" if group.number is not None else "other",
         "heading": group.heading,
         "asked": _local(ctx, group.asked_at) if group.asked_at else None,
-        "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in group.walk()],
+        "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in ctx.walk(group)],
     }
 
 
@@ -508,7 +527,7 @@ def to_markdown(ctx: ExportContext) -> str:
         lines += [f"## {md_escape(group.heading)}", ""]
         if group.asked_at:
             lines += [f"*Asked at {_local(ctx, group.asked_at)}.*", ""]
-        for entry, depth in group.walk():
+        for entry, depth in ctx.walk(group):
             lines += _md_post(ctx, entry, min(depth, MAX_INDENT))
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

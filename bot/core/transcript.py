@@ -39,6 +39,15 @@ def author_key(author: Author) -> str:
     return f"{author.platform}:{author.id}"
 
 
+def nameable(post: ArchivedPost, opted_out: Set[str]) -> bool:
+    """Whether a public file may name the post's author and link to the post: not if they
+    said "stop", nor if they asked their server to keep them off search engines (a
+    transcript page is the open web)."""
+    if post.is_own:
+        return True
+    return author_key(post.author) not in opted_out and not post.author.noindex
+
+
 @dataclass(frozen=True)
 class Question:
     number: int
@@ -249,7 +258,7 @@ def _entries(
         )
         built[ref] = Entry(
             post=post,
-            named=post.is_own or author_key(post.author) not in opted_out,
+            named=nameable(post, opted_out),
             number=numbers[ref],
             replies=tuple(replies),
         )
