@@ -15,7 +15,7 @@ import threading
 from collections.abc import Collection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -59,8 +59,8 @@ class NoindexProxy:
                 if answer.headers.get("content-type", "").startswith("application/json"):
                     content = json.dumps(_mark(answer.json(), usernames)).encode()
                 self.send_response(answer.status_code)
-                host, port = self.server.server_address[:2]
-                here = f"http://{host!s}:{port}"
+                host, port = cast(tuple[str, int], self.server.server_address)[:2]
+                here = f"http://{host}:{port}"
                 for name, value in answer.headers.items():
                     if name.lower() not in _HOP_BY_HOP:
                         # Pages (Link) are followed as given: through here too.
