@@ -101,10 +101,6 @@ def curators_for(
     capture is off: there is nothing to curate, and the run must not outlast the chat."""
     if not config.follow.enabled:
         return []
-    from bot.adapters.store_curation import CurationSql
-    from bot.runtime.curator import Curator
-
-    curation = CurationSql(store.engine)
     log = get_logger(chat=config.chat.id)
     curating: list[tuple[ChatConfig, CuratingPlatform]] = [
         (config, platform)
@@ -112,31 +108,40 @@ def curators_for(
         if isinstance(platform, CuratingPlatform)
     ]
     curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
-    files = _transcript_files(config, archive=archive, store=store)
     return [
-        Curator(
-            config=rules,
-            platform=platform,
-            archive=archive,
-            history=curation,
-            store=curation,
-            ledger=store,
-            clock=clock,
-            stop_event=stop_event,
-            log=log,
-            files=files,
-        )
+        _curator(rules, platform, archive=archive, store=store, clock=clock, stop_event=stop_event)
         for rules, platform in curating
     ]
 
 
-def _transcript_files(config: ChatConfig, *, archive: Archive, store: Any) -> Any:
+def _curator(
+    config: ChatConfig,
+    platform: CuratingPlatform,
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> Any:
+    """A curator, which rewrites the transcripts already written on a "stop" or "forget me"."""
     from bot.adapters.store_curation import CurationSql
+    from bot.runtime.curator import Curator
     from bot.runtime.transcript_files import TranscriptFiles
 
     curation = CurationSql(store.engine)
-    return TranscriptFiles(
-        config, archive=archive, ledger=store, curation=curation, history=curation
+    return Curator(
+        config=config,
+        platform=platform,
+        archive=archive,
+        history=curation,
+        store=curation,
+        ledger=store,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+        files=TranscriptFiles(
+            config, archive=archive, ledger=store, curation=curation, history=curation
+        ),
     )
 
 
@@ -156,34 +161,20 @@ def aftercare_for(
         return []
     from bot.adapters.store_curation import CurationSql
     from bot.runtime.aftercare import Aftercare
-    from bot.runtime.curator import Curator
 
     curation = CurationSql(store.engine)
-    files = _transcript_files(config, archive=archive, store=store)
-    log = get_logger(chat=config.chat.id)
     return [
         Aftercare(
             config=config,
-            curator=Curator(
-                config=config,
-                platform=platform,
-                archive=archive,
-                history=curation,
-                store=curation,
-                ledger=store,
-                clock=clock,
-                stop_event=stop_event,
-                log=log,
-                files=files,
+            curator=_curator(
+                config, platform, archive=archive, store=store, clock=clock, stop_event=stop_event
             ),
-            platform=platform,
             source=platform,
-            files=files,
             archive=archive,
             history=curation,
             clock=clock,
             stop_event=stop_event,
-            log=log,
+            log=get_logger(chat=config.chat.id),
         )
         for platform in platforms.values()
         if isinstance(platform, CuratingPlatform) and isinstance(platform, HashtagSource)

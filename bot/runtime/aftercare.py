@@ -32,7 +32,6 @@ from bot.ports import (
     Archive,
     ArchiveHistory,
     Clock,
-    CuratingPlatform,
     HashtagSource,
     PlatformError,
     Skipped,
@@ -41,7 +40,6 @@ from bot.runtime.clock import wait_until
 from bot.runtime.curator import Curator
 from bot.runtime.follower import follow_window
 from bot.runtime.retry import ShutdownRequested, call_with_retry
-from bot.runtime.transcript_files import TranscriptFiles
 from bot.runtime.wrapup import occurrence_of
 
 MENTIONS_INTERVAL = timedelta(minutes=1)
@@ -58,9 +56,7 @@ class Aftercare:
         *,
         config: ChatConfig,
         curator: Curator,
-        platform: CuratingPlatform,
         source: HashtagSource,
-        files: TranscriptFiles,
         archive: Archive,
         history: ArchiveHistory,
         clock: Clock,
@@ -68,10 +64,9 @@ class Aftercare:
         log: Any,
     ) -> None:
         self._config = config
+        # Mentions are read, and opt-outs written to the files, as during the chat.
         self._curator = curator
-        self._platform = platform
         self._source = source
-        self._files = files
         self._archive = archive
         self._history = history
         self._clock = clock
@@ -143,13 +138,14 @@ class Aftercare:
             self._checked[occurrence_id] = batch[-1]
             if self._gone(occurrence_id, batch, log):
                 changed.add(occurrence_id)
-        if changed:
-            files = self._files.rewrite(changed)
+        if changed and self._curator.files is not None:
+            files = self._curator.files.rewrite(changed)
             log.info("aftercare.rewritten", occurrences=sorted(changed), files=len(files))
 
     def _gone(self, occurrence_id: str, ids: Sequence[str], log: Any) -> int:
         """Remove the posts of ``ids`` the server no longer has; how many went."""
-        present = {s.post_id for s in self._call(partial(self._platform.fetch_posts, ids), log)}
+        states = self._call(partial(self._curator.platform.fetch_posts, ids), log)
+        present = {s.post_id for s in states}
         removed = 0
         for post_id in ids:
             if post_id in present:

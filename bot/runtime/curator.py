@@ -117,6 +117,14 @@ class Curator:
         self._me: Author | None = None
         self._limit: int | None = None
 
+    @property
+    def platform(self) -> CuratingPlatform:
+        return self._platform
+
+    @property
+    def files(self) -> TranscriptFiles | None:
+        return self._files
+
     # -- the loop --------------------------------------------------------------------------
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
