@@ -4,8 +4,9 @@ Everything in a post is hostile until cleaned: the HTML body goes through nh3 (n
 no event handler, no style, no image, links only to http(s)), names are isolated so that a
 right-to-left override cannot spill, and the page forbids itself any request (a
 Content-Security-Policy of ``default-src 'none'``) in case anything slipped through.
-People who opted out appear without a name and without the link to their post (its address
-names them).
+People who opted out (or whose account asks not to be indexed) appear without a name, and
+without the link to their post or its id (the platform answers either with its author);
+posts are anchored by their place in the transcript, never by their id.
 """
 
 from __future__ import annotations
