@@ -536,9 +536,10 @@ class Curator:
         now = self._clock.now()
         kind = reading.command
         written = self._files.containing(self._name, author.id) if self._files else []
-        if self._store.add_optout(
+        first = self._store.add_optout(
             self._name, author.id, kind=kind, status_id=mention.status_id, now=now
-        ):
+        )
+        if first:
             log.info("optout.recorded", author=key, kind=kind)
         if kind == "forget":
             removed = self._history.forget_author(self._name, author.id, now=now)
@@ -547,16 +548,19 @@ class Curator:
             template, what = FORGET_CONFIRMATION, "forget"
         else:
             template, what = STOP_CONFIRMATION, "optout"
-        if self._files is not None and written:
-            # Before the confirmation: it says the transcripts no longer name them.
-            files = self._files.rewrite(written)
+        ledger_key = f"{self._config.chat.id}/{what}/{self._name}/{author.id}"
+        confirmed = self._ledger.get(ledger_key) is not None
+        if self._files is not None and not confirmed and (written or not first):
+            # Before the confirmation: it says the transcripts no longer name them. Read
+            # again (the files failed, or the process died), the mention finds the posts
+            # forgotten already: then every transcript written is rewritten.
+            files = self._files.rewrite(written if first else None)
             log.info("optout.rewritten", author=key, occurrences=written, files=len(files))
         text = template.format(
             mention=mention_of(author.handle, self._platform.home()),
             hashtag=self._config.chat.hashtag,
         )
-        ledger_key = f"{self._config.chat.id}/{what}/{self._name}/{author.id}"
-        if self._ledger.get(ledger_key) is None:
+        if not confirmed:
             sent = self._once(
                 ledger_key,
                 occurrence,

@@ -4,10 +4,10 @@ wrap-up: someone said "stop" or "forget me", or deleted a post (see ``bot.runtim
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from pathlib import Path
 
-from bot.core.agenda import occurrence_date
 from bot.core.config import ChatConfig
 from bot.ports import Archive, ArchiveHistory, CurationStore, Ledger
 from bot.runtime.wrapup import (
@@ -17,6 +17,9 @@ from bot.runtime.wrapup import (
     gather_series,
     occurrence_of,
 )
+
+# The date in a transcript's file name (``chat-2026-12-02.html``).
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class TranscriptFiles:
@@ -46,25 +49,25 @@ class TranscriptFiles:
             if self._archive.author_posts(o, platform, [author_id])
         ]
 
-    def rewrite(self, occurrences: Collection[str]) -> list[Path]:
-        """Write again, from the archive as it is now, the files of these occurrences that
-        were written already, and the series' files if there are any. Raises OSError when
-        a file cannot be written."""
+    def rewrite(self, occurrences: Collection[str] | None) -> list[Path]:
+        """Write again, from the archive as it is now, the files of these occurrences (None:
+        of every occurrence) that were written already, and the series' files if there are
+        any. Raises OSError when a file cannot be written."""
         with folder_lock(self._config.wrapup.folder):
-            return self._rewrite(occurrences)
+            return self._rewrite(self._written() if occurrences is None else occurrences)
 
     def _rewrite(self, occurrences: Collection[str]) -> list[Path]:
-        from bot.exports import FORMATS, transcript_basename, write_exports
+        from bot.exports import FORMATS, write_exports
         from bot.series_exports import write_series_exports
 
         folder = self._config.wrapup.folder
         chat_id = self._config.chat.id
+        on_disk = self._written()
         written = []
         for occurrence_id in sorted(occurrences):
-            occurrence = occurrence_of(self._config, occurrence_id)
-            base = folder / transcript_basename(chat_id, occurrence.date)
-            if not any(base.with_name(f"{base.name}.{fmt}").exists() for fmt in FORMATS):
+            if occurrence_id not in on_disk:
                 continue  # not wrapped up yet: its wrap-up will read the archive as it is
+            occurrence = occurrence_of(self._config, occurrence_id)
             report = gather(
                 self._config,
                 occurrence,
@@ -77,7 +80,9 @@ class TranscriptFiles:
         if occurrences and any((folder / f"{chat_id}-series.{f}").exists() for f in FORMATS):
             series = gather_series(
                 self._config,
-                through=self._latest_written(),
+                # The series' files were written at the latest wrap-up, and must not yet
+                # speak of an occurrence not wrapped up.
+                through=max(on_disk, default=None),
                 minimum=SERIES_MINIMUM,
                 archive=self._archive,
                 ledger=self._ledger,
@@ -88,16 +93,18 @@ class TranscriptFiles:
                 written += write_series_exports(series, folder)
         return written
 
-    def _latest_written(self) -> str | None:
-        """The latest occurrence whose transcript is on disk: the series' files were
-        written at its wrap-up, and must not yet speak of a chat not wrapped up."""
-        from bot.exports import transcript_basename
+    def _written(self) -> set[str]:
+        """The occurrences whose transcript files are in the folder: the wrap-ups done (the
+        archive may hold nothing of one any more)."""
+        from bot.exports import FORMATS
 
-        folder = self._config.wrapup.folder
         chat_id = self._config.chat.id
-        written = [
-            o
-            for o in self._history.occurrences(chat_id)
-            if (folder / f"{transcript_basename(chat_id, occurrence_date(o))}.html").exists()
-        ]
-        return written[-1] if written else None
+        names = (
+            path.name.removeprefix(f"{chat_id}-").rsplit(".", 1)
+            for path in self._config.wrapup.folder.glob(f"{chat_id}-*.*")
+        )
+        return {
+            f"{chat_id}/{day}"
+            for day, fmt in (n for n in names if len(n) == 2)
+            if fmt in FORMATS and _DATE.fullmatch(day)
+        }
