@@ -14,7 +14,10 @@ The pace, in requests to the bot's server (Mastodon allows 300 per 5 minutes per
 mentions once a minute (5 per 5 minutes), and ``RECHECK_POSTS`` archived posts every
 ``RECHECK_INTERVAL``: one multi-status request, or 20 on a server that only reads statuses
 one by one (under 7% of the limit even then, beside a chat that may be running). A chat of
-600 posts is thus checked whole every 2.5 hours, some 60 times in 7 days.
+600 posts is thus checked whole every 2.5 hours, some 60 times in 7 days. The stream's
+delete events are not used for this: they cover the chat itself (the follower reads them),
+but holding a stream open for days per chat costs a connection all along, is dropped by
+proxies, and tells nothing of a post without the hashtag (an untagged reply).
 """
 
 from __future__ import annotations
