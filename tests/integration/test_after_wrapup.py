@@ -33,7 +33,8 @@ from bot.exports import write_exports
 from bot.runtime.aftercare import Aftercare
 from bot.runtime.curator import Curator
 from bot.runtime.transcript_files import TranscriptFiles
-from bot.runtime.wrapup import gather
+from bot.runtime.wrapup import gather, gather_series
+from bot.series_exports import write_series_exports
 from tests.fakes.fault_proxy import FaultProxy
 from tests.support.chat_files import write_chat
 from tests.support.clock import ManualClock
@@ -193,3 +194,38 @@ def test_forget_me_is_confirmed_only_once_the_files_are_written(wrapped: Wrapped
     assert "removed from the archive and transcript" in replies()[0]
     for path in chat.files:
         assert "answer number" not in path.read_text(encoding="utf-8"), path.suffix
+
+
+def test_a_stop_after_the_wrapup_unnames_the_person_in_the_series_files(
+    wrapped: Wrapped,
+) -> None:
+    """Issue 12 item 12: a "stop" read after the wrap-up of the second occurrence of a series
+    rewrites the series' files as well as the transcript: the person is named in none."""
+    chat, log = wrapped, structlog.get_logger()
+    curation = CurationSql(chat.store.engine)
+    last_week = replace(
+        chat.archive.posts(chat.occurrence.id)[0],
+        id="earlier",
+        occurrence="testchat/2029-12-26",
+        created_at=chat.occurrence.start - timedelta(days=7),
+    )
+    chat.archive.save(last_week, now=chat.clock.now())
+    series = gather_series(
+        chat.config,
+        minimum=2,
+        archive=chat.archive,
+        ledger=chat.store,
+        curation=curation,
+        history=curation,
+    )
+    assert series is not None
+    series_files = write_series_exports(series, chat.config.wrapup.folder)
+    handle = last_week.author.handle
+    assert all(handle in f.read_text(encoding="utf-8") for f in series_files if f.suffix != ".csv")
+
+    chat.server.post(chat.ana, f"@{chat.bot.username} stop")
+    chat.curator.read_mentions(chat.occurrence, log)
+
+    for path in [*chat.files, *series_files]:
+        assert handle not in path.read_text(encoding="utf-8"), path.name
+    assert "A1 answer number 00" in next(f for f in chat.files if f.suffix == ".md").read_text()
