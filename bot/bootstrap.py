@@ -36,7 +36,7 @@ from bot.ports import (
 )
 from bot.runtime.logs import get_logger, register_secret
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
-from bot.wiring import curators_for, followers_for, wrapups_for, x_budgets
+from bot.wiring import aftercare_for, curators_for, followers_for, wrapups_for, x_budgets
 
 if TYPE_CHECKING:
     from bot.exports import ExportContext
@@ -362,12 +362,19 @@ def run_chat(
         if archive is not None
         else []
     )
+    aftercare = (
+        aftercare_for(
+            config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
+        )
+        if archive is not None
+        else []
+    )
     runner = OccurrenceRunner(
         publisher=publisher,
         clock=clock,
         stop_event=acting,
         log=log,
-        companions=[*followers, *curators, *wrapups, *companions],
+        companions=[*followers, *curators, *wrapups, *aftercare, *companions],
         preparations=x_budgets(config, platforms, store=store),
     )
     run_series(

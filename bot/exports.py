@@ -4,8 +4,9 @@ Everything in a post is hostile until cleaned: the HTML body goes through nh3 (n
 no event handler, no style, no image, links only to http(s)), names are isolated so that a
 right-to-left override cannot spill, and the page forbids itself any request (a
 Content-Security-Policy of ``default-src 'none'``) in case anything slipped through.
-People who opted out appear without a name and without the link to their post (its address
-names them).
+People who opted out (or whose account asks not to be indexed) appear without a name, and
+without the link to their post or its id (the platform answers either with its author);
+posts are anchored by their place in the transcript, never by their id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -56,7 +57,6 @@ MAX_INDENT = 5
 CHART_BLUE = "#3b6ea5"
 CHART_RED = "#c0392b"
 
-_NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
 _SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
 
 
@@ -83,6 +83,9 @@ class ExportContext:
     transcript: Transcript
     stats: Stats
     boosted: frozenset[PostRef] = frozenset()
+    # Posts left out of the files (their numbers still count): with ``wrapup.noindex: omit``,
+    # those of people who opted out of search engines.
+    left_out: frozenset[PostRef] = frozenset()
 
     @property
     def basename(self) -> str:
@@ -105,10 +108,19 @@ class ExportContext:
                 post_ref(entry.post) in self.boosted,
             )
             for group, entry, depth in self.transcript.rows()
+            if self.shown(entry)
         ]
         return sorted(
             rows, key=lambda r: (r.post.created_at.timestamp(), r.post.platform, r.post.id)
         )
+
+    def shown(self, entry: Entry) -> bool:
+        return post_ref(entry.post) not in self.left_out
+
+    def walk(self, group: Group) -> Iterator[tuple[Entry, int]]:
+        """The group's entries that the files show, with their depth; the replies to a post
+        left out keep their place."""
+        return ((e, d) for e, d in group.walk() if self.shown(e))
 
 
 def export_context(
@@ -130,6 +142,13 @@ def export_context(
         transcript=transcript,
         stats=stats,
         boosted=frozenset(boosted),
+        left_out=frozenset(
+            post_ref(entry.post)
+            for _, entry, _ in transcript.rows()
+            if entry.post.author.noindex and not entry.post.is_own
+        )
+        if config.wrapup.noindex == "omit"
+        else frozenset(),
     )
 
 
@@ -200,14 +219,17 @@ def _name(entry: Entry) -> str:
     return author.display_name.strip() or author.handle
 
 
-def post_anchor(post: ArchivedPost) -> str:
-    return f"{post.platform[0]}-{_NOT_ID.sub('_', post.id)}"
+def post_anchor(number: int) -> str:
+    """A post's anchor on its transcript page: its place in the transcript, never its id
+    (``Entry.number``)."""
+    return f"p{number}"
 
 
 def _row_fields(row: _Row) -> dict[str, Any]:
     return {
         "platform": row.post.platform,
-        "id": row.post.id,
+        # The platform answers an id with its author: none for someone not to be named.
+        "id": row.post.id if row.named else "",
         "url": (safe_url(row.post.url) or "") if row.named else "",
         "author": row.post.author.handle if row.named else WITHHELD,
         "created_at": iso_utc(row.post.created_at),
@@ -283,7 +305,7 @@ def person_view(c: Contributor) -> dict[str, Any]:
 def _engaged_view(e: EngagedPost) -> dict[str, Any]:
     label = excerpt(e.post.text)
     return {
-        "anchor": post_anchor(e.post),
+        "anchor": post_anchor(e.number),
         "label": f"Q{e.question}: {label}" if e.question else label,
         "name": e.post.author.display_name.strip() or e.post.author.handle,
         "counts": engagement_counts(e),
@@ -327,7 +349,7 @@ def _group_view(ctx: ExportContext, group: Group, markup: Any) -> dict[str, Any]
         "anchor": group.anchor,
         "heading": group.heading,
         "asked": _local(ctx, group.asked_at) if group.asked_at else None,
-        "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in group.walk()],
+        "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in ctx.walk(group)],
     }
 
 
@@ -335,7 +357,7 @@ def _post_view(ctx: ExportContext, entry: Entry, depth: int, markup: Any) -> _Po
     post = entry.post
     indent = min(depth, MAX_INDENT)
     return _PostView(
-        anchor=post_anchor(post),
+        anchor=post_anchor(entry.number),
         classes=f"r d{indent}" if indent else "p",
         name=_name(entry),
         handle=post.author.handle if entry.named else "",
@@ -500,7 +522,7 @@ def to_markdown(ctx: ExportContext) -> str:
         lines += [f"## {md_escape(group.heading)}", ""]
         if group.asked_at:
             lines += [f"*Asked at {_local(ctx, group.asked_at)}.*", ""]
-        for entry, depth in group.walk():
+        for entry, depth in ctx.walk(group):
             lines += _md_post(ctx, entry, min(depth, MAX_INDENT))
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -197,7 +197,7 @@ def _engaged_view(ctx: SeriesContext, e: EngagedPost) -> dict[str, Any]:
     label = excerpt(e.post.text)
     day = occurrence_date(e.post.occurrence)
     return {
-        "href": f"{_transcript_link(ctx, day)}#{post_anchor(e.post)}",
+        "href": f"{_transcript_link(ctx, day)}#{post_anchor(e.number)}",
         "label": f"Q{e.question}: {label}" if e.question else label,
         "date": _date_label(day),
         "name": e.post.author.display_name.strip() or e.post.author.handle,

@@ -97,6 +97,8 @@ def to_author(account: Any, *, home: str) -> Author:
         followers=count_or_zero(account.get("followers_count")),
         is_bot=account.get("bot") is True,
         bio=_bio(account)[:_MAX_BIO_CHARS],
+        # Only a true opts out; ``indexable`` (the server's own search) is another matter.
+        noindex=account.get("noindex") is True,
     )
 
 

@@ -46,6 +46,15 @@ def author_key(author: Author) -> str:
     return f"{author.platform}:{author.id}"
 
 
+def nameable(post: ArchivedPost, opted_out: Set[str]) -> bool:
+    """Whether a public file may name the post's author and link to the post: not if they
+    said "stop", nor if they asked their server to keep them off search engines (a
+    transcript page is the open web)."""
+    if post.is_own:
+        return True
+    return author_key(post.author) not in opted_out and not post.author.noindex
+
+
 @dataclass(frozen=True)
 class Question:
     number: int
@@ -57,6 +66,9 @@ class Question:
 class Entry:
     post: ArchivedPost
     named: bool  # False: the author opted out, so the post is shown but never attributed
+    # The post's place in the occurrence, in time order from 1: what a page links it by. A
+    # post id would lead back to its author, whom a withheld entry must not name.
+    number: int
     replies: tuple[Entry, ...] = ()
 
 
@@ -268,6 +280,9 @@ def _entries(
         order.append(ref)
         stack.extend(children.get(ref, ()))
     built: dict[PostRef, Entry] = {}
+    numbers = {
+        ref: n for n, ref in enumerate(sorted(order, key=lambda r: _time_order(by_ref[r])), 1)
+    }
     for ref in reversed(order):
         post = by_ref[ref]
         replies = sorted(
@@ -275,7 +290,8 @@ def _entries(
         )
         built[ref] = Entry(
             post=post,
-            named=post.is_own or author_key(post.author) not in opted_out,
+            named=nameable(post, opted_out),
+            number=numbers[ref],
             replies=tuple(replies),
         )
     return {

@@ -57,6 +57,17 @@ def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
 # A series' files are written at wrap-up once there is a series: a one-off chat has none.
 SERIES_MINIMUM = 2
 
+_FOLDER_LOCKS: dict[Path, threading.Lock] = {}
+_FOLDER_LOCKS_LOCK = threading.Lock()
+
+
+def folder_lock(folder: Path) -> threading.Lock:
+    """The lock of one transcript folder in this process. Whoever writes transcripts holds
+    it from reading the archive to the last file written: a wrap-up that read the archive
+    just before a "forget me" must not write over the files rewritten without the person."""
+    with _FOLDER_LOCKS_LOCK:
+        return _FOLDER_LOCKS.setdefault(folder.resolve(), threading.Lock())
+
 
 def occurrence_of(config: ChatConfig, occurrence_id: str) -> Occurrence:
     """The occurrence an id (chat/date) names."""
@@ -243,6 +254,10 @@ class WrapupTask:
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         if not wait_until(self._clock, self._stop, wrapup_time(self._config, occurrence)):
             return
+        with folder_lock(self._config.wrapup.folder):
+            self._wrap_up(occurrence)
+
+    def _wrap_up(self, occurrence: Occurrence) -> None:
         report = gather(
             self._config,
             occurrence,
