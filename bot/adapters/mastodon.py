@@ -23,6 +23,8 @@ from mastodon import (
     MastodonServerError,
 )
 
+from bot.adapters.bounded_http import bounded_session
+from bot.adapters.ratelimit_reset import seconds_until
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
@@ -60,11 +62,14 @@ class MastodonPlatform:
 
     def __init__(self, settings: MastodonSettings, *, token: str) -> None:
         self._settings = settings
+        timeout = settings.request_timeout.total_seconds()
         self.api = Mastodon(
             api_base_url=settings.instance,
             access_token=token,
             ratelimit_method="throw",
-            request_timeout=settings.request_timeout.total_seconds(),
+            # A total deadline per request and a cap on answers (see bounded_http).
+            session=bounded_session(deadline=timeout),
+            request_timeout=timeout,
             version_check_mode="none",
             user_agent="tweetchat",
         )
@@ -306,9 +311,10 @@ class MastodonPlatform:
         try:
             yield
         except MastodonRatelimitError as exc:
-            reset = getattr(self.api, "ratelimit_reset", None)
-            wait = max(0.0, float(reset) - time.time()) if reset else None
+            wait = seconds_until(getattr(self.api, "ratelimit_reset", None), now=time.time())
             raise TransientError(f"rate limited by the server ({exc})", retry_after=wait) from None
+        except RecursionError:
+            raise TransientError("the server's answer is nested too deeply to read") from None
         except (MastodonNetworkError, MastodonServerError) as exc:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except MastodonAPIError as exc:
