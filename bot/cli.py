@@ -133,6 +133,7 @@ def run(
         raise typer.Exit(1) from None
     stop = threading.Event()
     install_stop_handlers(stop, get_logger(worker=settings.worker_id))
+    failures: list[str] = []
     try:
         finished = bootstrap.run_chats(
             list(zip(chats, platforms, strict=True)),
@@ -140,10 +141,13 @@ def run(
             settings=settings,
             clock=clock,
             stop_event=stop,
+            failures=failures,
         )
     finally:
         store.close()
     if not finished:
+        for line in failures:
+            typer.echo(f"tweetchat run: {line}", err=True)
         raise typer.Exit(1)
 
 
@@ -172,7 +176,7 @@ def rehearse(
     from bot.core.wrapup import wrapup_time
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
-    from bot.runtime.runner import install_stop_handlers
+    from bot.runtime.runner import CompanionFailed, install_stop_handlers
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -220,6 +224,9 @@ def rehearse(
             companions=world.companions if capturing else (),
         )
         boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
+    except CompanionFailed as exc:
+        typer.echo(f"tweetchat rehearse: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         store.close()
     if stop.is_set():
@@ -580,6 +587,7 @@ def wrapup(
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import install_stop_handlers
+    from bot.runtime.wrapup import WrapupFailed
 
     settings, chat, store, found, report = _open_report(config, occurrence)
     try:
@@ -598,15 +606,19 @@ def wrapup(
             raise _fail_config(exc) from None
         stop = threading.Event()
         install_stop_handlers(stop, get_logger(chat=chat.chat.id))
-        results, files = bootstrap.wrapup_now(
-            chat,
-            found,
-            report,
-            store=store,
-            platforms=platforms,
-            clock=SystemClock(),
-            stop_event=stop,
-        )
+        try:
+            results, files = bootstrap.wrapup_now(
+                chat,
+                found,
+                report,
+                store=store,
+                platforms=platforms,
+                clock=SystemClock(),
+                stop_event=stop,
+            )
+        except WrapupFailed as exc:
+            typer.echo(f"tweetchat wrapup: {exc}", err=True)
+            raise typer.Exit(1) from None
     finally:
         store.close()
     for post, outcome in results:
