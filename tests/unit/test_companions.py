@@ -71,7 +71,8 @@ def test_a_failing_companion_is_restarted_and_each_failure_logged(
     completed, _stop = run_with(companion, tmp_path)
 
     assert completed
-    assert companion.runs == 3 and companion.finished.is_set()
+    assert companion.runs == 3
+    assert companion.finished.is_set()
     errors = [e for e in logs if e["event"] == "companion.error"]
     assert [(e["log_level"], e["attempt"], e["companion"]) for e in errors] == [
         ("error", 1, "FailingCompanion"),
