@@ -547,22 +547,24 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _drip(
         self, response: http.client.HTTPResponse, connection: _Connection, interval: float
     ) -> None:
-        body = response.read()
+        # The body ends with the connection (no length): an endless stream drips as well.
         head = [f"HTTP/1.1 {response.status} {response.reason}"]
         head += [
             f"{name}: {value}"
             for name, value in response.getheaders()
             if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length"
         ]
-        head += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+        head += ["Connection: close", "", ""]
         self.close_connection = True
-        with contextlib.suppress(OSError):
-            for byte in "\r\n".join(head).encode("latin-1") + body:
-                if connection.is_cut:
-                    return
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                connection.wait_unless_cut(interval)
+        pending = "\r\n".join(head).encode("latin-1")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            while pending:
+                for byte in pending:
+                    if connection.is_cut:
+                        return
+                    self.wfile.write(bytes([byte]))
+                    connection.wait_unless_cut(interval)
+                pending = response.read1(_READ_SIZE)
 
     def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
         # send_response adds Date, which Mastodon.py uses to correct the rate-limit reset
