@@ -184,32 +184,35 @@ class MastodonPlatform:
         return to_author(account, home=self.home())
 
     def _post_state(self, status: Any) -> PostState | None:
-        from bot.adapters.untrusted_fields import Malformed
+        from bot.adapters.untrusted_fields import Malformed, count_or_zero
 
         try:
             author = self._author(status.get("account"))
         except Malformed:
             return None  # unreadable: not a candidate
+        post_id = status.get("id")
+        if not isinstance(post_id, str | int):
+            return None
         return PostState(
-            post_id=str(status["id"]),
+            post_id=str(post_id),
             visibility=str(status.get("visibility")),
-            replies=int(status.get("replies_count") or 0),
-            boosts=int(status.get("reblogs_count") or 0),
-            favourites=int(status.get("favourites_count") or 0),
+            replies=count_or_zero(status.get("replies_count")),
+            boosts=count_or_zero(status.get("reblogs_count")),
+            favourites=count_or_zero(status.get("favourites_count")),
             author=author,
         )
 
     def _mention(self, note: Any) -> Mention | None:
-        status = note.get("status")
-        if status is None:
-            return None  # the post was deleted since
+        status = note.get("status") if isinstance(note, dict) else None
+        if not isinstance(status, dict) or not isinstance(status.get("id"), str | int):
+            return None  # the post was deleted since, or is unreadable
         from bot.adapters.untrusted_fields import Malformed
 
         try:
             author = self._author(note.get("account"))
         except Malformed:
             return None
-        created = _aware(status["created_at"]) or datetime.now(UTC)
+        created = _aware(status.get("created_at")) or datetime.now(UTC)
         reply_to = status.get("in_reply_to_id")
         return Mention(
             cursor=str(note["id"]),

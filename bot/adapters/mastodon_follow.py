@@ -141,6 +141,8 @@ class MastodonEventStream:
             status = json.loads(data or "")
         except ValueError:
             return BadEvent(f"an {name} event that is not JSON")
+        except RecursionError:
+            return BadEvent(f"an {name} event nested too deeply to read")
         if not isinstance(status, dict):
             return BadEvent(f"an {name} event that is not a status")
         return PostEvent(self._convert(status), edited=name in _EDIT_EVENTS)

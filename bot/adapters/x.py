@@ -455,8 +455,8 @@ class XPlatform:
 def _json(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
-    except ValueError:
-        raise TransientError(f"X answered {response.status_code} with no JSON") from None
+    except (ValueError, RecursionError):
+        raise TransientError(f"X answered {response.status_code} with no readable JSON") from None
     if not isinstance(body, dict):
         raise TransientError("X answered with JSON that is not an object")
     return body
@@ -467,7 +467,7 @@ def _body(response: requests.Response | None) -> dict[str, Any]:
         return {}
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return body if isinstance(body, dict) else {}
 
