@@ -23,6 +23,19 @@ app = typer.Typer(
 
 ConfigArg = Annotated[Path, typer.Argument(help="The chat file (YAML).", show_default=False)]
 
+
+@app.callback()
+def _mask_output() -> None:
+    # Before any command: whatever it prints (messages, tables, logs, a traceback) goes
+    # through a stream that masks the secrets the process learns (see bot.core.masking).
+    from bot.core.masking import MaskingStream
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, MaskingStream):
+            setattr(sys, name, MaskingStream(stream))
+
+
 EXIT_CONFIG = 2
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.budget import PostOutcome, Spend
+from bot.core.masking import mask
 from bot.core.model import ArchivedPost, Author
 
 
@@ -28,9 +29,12 @@ class Published:
 
 
 class PlatformError(Exception):
-    """A platform refused or failed a request; adapters raise only these subclasses."""
+    """A platform refused or failed a request; adapters raise only these subclasses.
+
+    The reason is masked: servers echo what they were sent, the token included."""
 
     def __init__(self, reason: str) -> None:
+        reason = mask(reason)
         super().__init__(reason)
         self.reason = reason
 
