@@ -315,7 +315,11 @@ class MastodonPlatform:
             yield
         except MastodonRatelimitError as exc:
             wait = seconds_until(getattr(self.api, "ratelimit_reset", None), now=time.time())
-            raise TransientError(f"rate limited by the server ({exc})", retry_after=wait) from None
+            # A reset already passed says nothing: the caller's backoff applies, not a retry
+            # at once (which a server answering 429 again would turn into a busy loop).
+            raise TransientError(
+                f"rate limited by the server ({exc})", retry_after=wait or None
+            ) from None
         except RecursionError:
             raise TransientError("the server's answer is nested too deeply to read") from None
         except (MastodonNetworkError, MastodonServerError) as exc:

@@ -99,7 +99,7 @@ def open_hashtag_stream(
         if exc.status == 429:
             raise TransientError(
                 f"rate limited by the server (streaming: {exc})",
-                retry_after=reset_after(exc.headers, now=time.time()),
+                retry_after=reset_after(exc.headers, now=time.time()) or None,
             ) from None
         if exc.status >= 500 or exc.status == 408:
             raise TransientError(reason) from None
