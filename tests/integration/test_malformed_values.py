@@ -17,7 +17,7 @@ from bot.adapters.mastodon_follow import open_hashtag_stream
 from bot.adapters.mastodon_status import to_post
 from bot.core.config_platforms import MastodonSettings
 from bot.core.model import ArchivedPost
-from bot.ports import BadEvent, PostEvent, Skipped
+from bot.ports import BadEvent, PermanentError, PostEvent, Skipped
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow
@@ -120,3 +120,30 @@ def test_a_deeply_nested_event_is_one_bad_event_and_the_stream_goes_on(
     assert first.reason == "an update event nested too deeply to read"
     assert isinstance(second, PostEvent)
     assert second.item.id == status["id"]
+
+
+def test_a_streaming_address_without_a_scheme_means_polling(mastodon: MastodonServer) -> None:
+    """Issue 12 item 1: /api/v2/instance names a streaming host without a scheme: opening
+    the stream is refused (the follower polls instead), not a crash of the follower."""
+    bot = mastodon.account("oddbot", bot=True)
+    mastodon.http.post(
+        "/api/v1/_mock/faults",
+        json={
+            "match": {"methods": ["GET"], "path_regex": "^/api/v2/instance/?$"},
+            "effect": {
+                "type": "status",
+                "status": 200,
+                "body": {
+                    "domain": "localhost",
+                    "configuration": {"urls": {"streaming": "streaming.example.com"}},
+                },
+            },
+            "count": 5,
+        },
+    ).raise_for_status()
+    settings = MastodonSettings(instance=mastodon.base_url, request_timeout=timedelta(seconds=5))
+
+    with pytest.raises(PermanentError) as refused:
+        MastodonPlatform(settings, token=bot.token).open_stream(TAG)
+
+    assert refused.value.reason.startswith("streaming refused: not an http(s) address")
