@@ -5,7 +5,6 @@ that links files that were never written."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from bot.adapters.archive_sql import SqlArchive
 from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
-from tests.support.chat_files import RunningBot, tweetchat_env, write_chat
+from tests.support.chat_files import RunningBot, published, tweetchat_env, write_chat
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow
@@ -23,16 +22,6 @@ TAG = "#LoudChat"
 STREAM = "/api/v1/streaming/hashtag"
 TIMELINE = f"/api/v1/timelines/tag/{TAG[1:]}"
 HOSTILE_RESETS = ["9" * 400, "²", "1796201630000", "garbage"]
-
-
-def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in running.events:
-            if event["event"] == "post.published" and event.get("slot") == slot:
-                return event
-        time.sleep(0.05)
-    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
 
 
 def fault(mastodon: MastodonServer, method: str, path: str, effect: dict[str, Any]) -> None:
