@@ -138,12 +138,12 @@ class BoundedAdapter(HTTPAdapter):
             _sanitize_ratelimit(response)
             if not stream:
                 self._read_body(response)
-        except requests.RequestException as exc:
+        except requests.RequestException:
             if watch.fired or time.monotonic() - started >= deadline:
                 raise DeadlineExceeded(
-                    f"no complete answer within {deadline:g} s", request=request
+                    f"timed out: no complete answer within {deadline:g} s", request=request
                 ) from None
-            raise exc
+            raise
         finally:
             timer.cancel()
             _current.watch = None
