@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
-from bot.core.model import ArchivedPost, Author
 from bot.core.masking import register_secret
+from bot.core.model import ArchivedPost, Author
 from bot.ports import ApprovalRound, BoostDecision
 
 NOW = datetime(2026, 12, 2, 20, 10, tzinfo=UTC)
