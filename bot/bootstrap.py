@@ -482,10 +482,11 @@ def run_chats(
     settings: Settings,
     clock: Clock,
     stop_event: threading.Event,
+    failures: list[str] | None = None,
 ) -> bool:
     """Run every chat, each in its own thread, acting for an occurrence only while this
     worker owns it (other workers on the same database share the chats out). Returns False
-    if a chat crashed."""
+    if a chat crashed, and adds to ``failures`` one line per crash saying why."""
     from bot.adapters.leases_sql import SqlHeartbeat, SqlLeases, gone_from_this_host
 
     log = get_logger(worker=settings.worker_id)
@@ -518,10 +519,12 @@ def run_chats(
                 ownership=keeper,
                 archive=archive,
             )
-        except Exception:
+        except Exception as exc:
             # A chat nobody runs must not hide behind a healthy heartbeat: stop the worker,
             # and let its supervisor (Docker, Heroku) start a fresh one.
             get_logger(chat=config.chat.id).exception("chat.crashed")
+            if failures is not None:
+                failures.append(f"chat {config.chat.id} stopped: {crash_line(exc)}")
             crashed.set()
             stop_event.set()
 
@@ -546,6 +549,13 @@ def run_chats(
         keeper.close()
         log.info("worker.stop")
     return not crashed.is_set()
+
+
+def crash_line(exc: Exception) -> str:
+    """Why a chat stopped, in one line: a companion's own account, or the exception."""
+    from bot.runtime.runner import CompanionFailed, one_line
+
+    return str(exc) if isinstance(exc, CompanionFailed) else one_line(exc)
 
 
 def error_line(exc: Exception) -> str:

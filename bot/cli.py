@@ -25,6 +25,19 @@ app = typer.Typer(
 
 ConfigArg = Annotated[Path, typer.Argument(help="The chat file (YAML).", show_default=False)]
 
+
+@app.callback()
+def _mask_output() -> None:
+    # Before any command: whatever it prints (messages, tables, logs, a traceback) goes
+    # through a stream that masks the secrets the process learns (see bot.core.masking).
+    from bot.core.masking import MaskingStream
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, MaskingStream):
+            setattr(sys, name, MaskingStream(stream))
+
+
 EXIT_CONFIG = 2
 
 
@@ -136,6 +149,7 @@ def run(
         raise typer.Exit(1) from None
     stop = threading.Event()
     install_stop_handlers(stop, get_logger(worker=settings.worker_id))
+    failures: list[str] = []
     try:
         finished = bootstrap.run_chats(
             list(zip(chats, platforms, strict=True)),
@@ -143,10 +157,13 @@ def run(
             settings=settings,
             clock=clock,
             stop_event=stop,
+            failures=failures,
         )
     finally:
         store.close()
     if not finished:
+        for line in failures:
+            typer.echo(f"tweetchat run: {line}", err=True)
         raise typer.Exit(1)
 
 
@@ -175,7 +192,7 @@ def rehearse(
     from bot.core.wrapup import wrapup_time
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
-    from bot.runtime.runner import install_stop_handlers
+    from bot.runtime.runner import CompanionFailed, install_stop_handlers
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -223,6 +240,9 @@ def rehearse(
             companions=world.companions if capturing else (),
         )
         boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
+    except CompanionFailed as exc:
+        typer.echo(f"tweetchat rehearse: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         store.close()
     if stop.is_set():
@@ -593,6 +613,7 @@ def wrapup(
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import install_stop_handlers
+    from bot.runtime.wrapup import WrapupFailed
 
     settings, chat, store, found, report = _open_report(config, occurrence)
     try:
@@ -621,8 +642,9 @@ def wrapup(
                 clock=SystemClock(),
                 stop_event=stop,
             )
-        except NotWritten as exc:  # the transcript files: the thread has its own outcomes
-            raise _fail_write(exc) from None
+        except WrapupFailed as exc:  # the files first: no thread goes out without them
+            say(f"tweetchat wrapup: {exc}", err=True)
+            raise typer.Exit(1) from None
     finally:
         store.close()
     for post, outcome in results:

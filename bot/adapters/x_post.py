@@ -100,6 +100,9 @@ def to_post(
         )
     except Malformed as exc:
         return Skipped(post_id, f"malformed: {exc}", expected=False)
+    except (ArithmeticError, RecursionError, TypeError, ValueError) as exc:
+        # Hostile input must cost one post, never the page or the stream it came in.
+        return Skipped(post_id, f"malformed: unreadable ({type(exc).__name__})", expected=False)
 
 
 def _references(value: Any) -> tuple[str | None, bool]:

@@ -180,6 +180,18 @@ def live_limits(platforms: Mapping[str, PostingPlatform], log: Any) -> dict[str,
 Results = list[tuple[PlannedPost, Outcome | None]]
 
 
+class WrapupFailed(Exception):
+    """A step of the wrap-up failed; the message says which and why, in one line."""
+
+
+def unposted(results: Results) -> list[str]:
+    """The keys of the thread's parts that failed, came too late to post, or were not tried
+    after one failed (a stop is not a failure: the thread goes out at the next start)."""
+    if any(outcome == "interrupted" for _, outcome in results):
+        return []
+    return [post.key for post, outcome in results if outcome in ("failed", "missed", None)]
+
+
 def post_wrapup(
     config: ChatConfig,
     occurrence: Occurrence,
@@ -191,14 +203,27 @@ def post_wrapup(
     due: datetime | None = None,
     series: SeriesContext | None = None,
 ) -> tuple[Results, list[Path]]:
-    """Post the wrap-up thread on every platform and write the transcript files to the
-    chat's ``wrapup.folder``, with the ``series``' files if given.
-    Returns each part with its outcome (None: not attempted, an earlier part failed) and the
-    files.
+    """Write the transcript files to the chat's ``wrapup.folder``, with the ``series``'
+    files if given, then post the wrap-up thread on every platform: the thread links the
+    transcript, so it goes out only once the files are there (WrapupFailed if they cannot
+    be written). Returns each part with its outcome (None: not attempted, an earlier part
+    failed) and the files.
 
     ``due``: when the thread counts as due; by default its planned time, end + after. Its
     keys are the planned ones whatever ``due`` is: a thread that went out is never repeated.
     """
+    from bot.exports import write_exports
+    from bot.series_exports import write_series_exports
+
+    folder = config.wrapup.folder
+    try:
+        files = write_exports(report, folder)
+        if series is not None:
+            files += write_series_exports(series, folder)
+    except OSError as exc:
+        reason = f"cannot write the transcript to {folder}: {exc.strerror or exc}"
+        log.error("wrapup.failed", occurrence=occurrence.id, step="files", reason=reason)
+        raise WrapupFailed(reason + "; the wrap-up thread was not posted") from exc
     thread = wrapup_thread(config, occurrence, report.stats, limits=live_limits(platforms, log))
     if due is not None:
         thread = [replace(post, at=due) for post in thread]
@@ -207,12 +232,6 @@ def post_wrapup(
         parts = [post for post in thread if post.platform == platform]
         outcomes: list[Outcome | None] = list(publish_thread(publisher, parts))
         results += zip(parts, outcomes + [None] * (len(parts) - len(outcomes)), strict=True)
-    from bot.exports import write_exports
-    from bot.series_exports import write_series_exports
-
-    files = write_exports(report, config.wrapup.folder)
-    if series is not None:
-        files += write_series_exports(series, config.wrapup.folder)
     log.info(
         "wrapup.done",
         occurrence=occurrence.id,
@@ -275,12 +294,18 @@ class WrapupTask:
             curation=self._curation,
             history=self._history,
         )
-        post_wrapup(
+        log = self._log.bind(occurrence=occurrence.id)
+        results, _files = post_wrapup(
             self._config,
             occurrence,
             report,
             publisher=self._publisher,
             platforms=self._platforms,
-            log=self._log.bind(occurrence=occurrence.id),
+            log=log,
             series=series,
         )
+        failed = unposted(results)
+        if failed:
+            reason = f"the wrap-up thread did not go out: {', '.join(failed)} not posted"
+            log.error("wrapup.failed", step="thread", reason=reason)
+            raise WrapupFailed(reason)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.html_text import html_to_text
-from tests.e2e.test_wrapup_run import published
 from tests.support.chat_files import (
     RunningBot,
     log_events,
+    published,
     run_tweetchat,
     tweetchat_env,
     write_chat,

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.html_text import html_to_text
-from tests.e2e.test_wrapup_run import published
-from tests.support.chat_files import RunningBot, tweetchat_env, write_chat
+from tests.support.chat_files import RunningBot, published, tweetchat_env, write_chat
 from tests.support.mastodon_server import MastodonServer
 from tests.support.noindex_proxy import NoindexProxy
 

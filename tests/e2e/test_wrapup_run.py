@@ -6,35 +6,28 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
-from tests.support.chat_files import RunningBot, run_tweetchat, tweetchat_env, write_chat
+from tests.support.chat_files import (
+    RunningBot,
+    published,
+    run_tweetchat,
+    tweetchat_env,
+    write_chat,
+)
 from tests.support.mastodon_server import MastodonServer
 from tests.support.posts import person, post
 
 pytestmark = pytest.mark.slow
 
 TAG = "#WrapChat"
-
-
-def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    """The log event of the bot's post of ``slot``, once it is out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in running.events:
-            if event["event"] == "post.published" and event.get("slot") == slot:
-                return event
-        time.sleep(0.05)
-    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
 
 
 def test_run_posts_the_wrapup_once_and_writes_the_transcript(
