@@ -36,7 +36,7 @@ from bot.ports import (
 )
 from bot.runtime.logs import get_logger, register_secret
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
-from bot.wiring import curators_for, followers_for, wrapups_for, x_budgets
+from bot.wiring import curators_for, followers_for, host_commands_for, wrapups_for, x_budgets
 
 if TYPE_CHECKING:
     from bot.exports import ExportContext
@@ -352,13 +352,34 @@ def run_chat(
         if archive is not None
         else []
     )
+    steering, commands = (
+        host_commands_for(
+            config,
+            platforms,
+            publisher=publisher,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=acting,
+            ownership=None if ownership is None else ownership.ownership,
+        )
+        if archive is not None
+        else (None, None)
+    )
     runner = OccurrenceRunner(
         publisher=publisher,
         clock=clock,
         stop_event=acting,
         log=log,
-        companions=[*followers, *curators, *wrapups, *companions],
+        companions=[
+            *followers,
+            *curators,
+            *wrapups,
+            *companions,
+            *([commands] if commands else []),
+        ],
         preparations=x_budgets(config, platforms, store=store),
+        steering=steering,
     )
     run_series(
         next_plan=(lambda _now: rehearsal) if rehearsal else (lambda now: next_plan(config, now)),

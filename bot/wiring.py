@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
@@ -243,3 +244,43 @@ def x_budgets(
             meter.begin(occurrence.id, planned, done=done, later=later, store=spending)
 
     return [begin]
+
+
+def host_commands_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    publisher: Any,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+    ownership: Any,
+) -> tuple[Any, Any]:
+    """The hosts' console's commands (issue 14): the agenda as the hosts steer it, for the
+    runner, and the task that carries their commands out."""
+    from bot.adapters.commands_sql import HostCommandsSql
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.host_commands import HostCommandTask
+    from bot.runtime.steering import Steering
+
+    commands = HostCommandsSql(store.engine)
+    steering = Steering(commands)
+    task = HostCommandTask(
+        hashtag=config.chat.hashtag,
+        thread=config.posts.thread,
+        commands=commands,
+        steering=steering,
+        publisher=publisher,
+        platforms=platforms,
+        ledger=store,
+        curation=CurationSql(store.engine),
+        archive=archive,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+        # Commands are taken for as long as the chat is followed: not past its end otherwise.
+        linger=config.wrapup.after if config.follow.enabled else timedelta(0),
+        ownership=ownership,
+    )
+    return steering, task
