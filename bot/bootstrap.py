@@ -304,12 +304,13 @@ def run_chat(
     ownership: OwnershipKeeper | None = None,
     archive: Archive | None = None,
     companions: Sequence[Any] = (),
+    speed: float = 1.0,
 ) -> None:
     """Run the next occurrence (a rehearsal's, if given), or the whole series, until it ends
     or a stop is asked. With ``ownership``, only the occurrences this worker owns. With an
     ``archive``, the chat is captured on every platform that can follow a hashtag (and
     curated and wrapped up). ``companions`` run alongside each occurrence too (a rehearsal's
-    crowd)."""
+    crowd); ``speed``: a rehearsal's time compression, for the hosts' shifts."""
     from bot.runtime.publisher import PostPublisher
     from bot.runtime.runner import OccurrenceRunner, run_series
 
@@ -362,6 +363,7 @@ def run_chat(
             clock=clock,
             stop_event=acting,
             ownership=None if ownership is None else ownership.ownership,
+            speed=speed,
         )
         if archive is not None
         else (None, None)
@@ -557,3 +559,67 @@ def error_line(exc: Exception) -> str:
     # Driver errors span several lines (SQL, a documentation link); the first one says it.
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- the hosts' console (issue 14) ----------------------------------------------------------
+
+DEFAULT_CONSOLE_TOKEN_ENV = "TWEETCHAT_CONSOLE_TOKEN"  # noqa: S105 (a name, not a secret)
+
+
+def console_secret(name: str, env: Mapping[str, str] | None = None) -> str:
+    """The console's sign-in secret, from the environment: the console never starts open."""
+    env = os.environ if env is None else env
+    secret = env.get(name, "").strip()
+    if not secret:
+        raise ConfigError(
+            "environment",
+            [
+                Problem(
+                    (name,),
+                    f"the environment variable {name} is not set, and the console does not "
+                    "start without a secret for the hosts to sign in with",
+                    f"export {name}=$(python3 -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))') and give it to the hosts",
+                )
+            ],
+        )
+    register_secret(secret)
+    return secret
+
+
+def console_app(
+    chats: Sequence[tuple[ChatConfig, Any]],
+    store: Any,
+    *,
+    secret: str,
+    clock: Clock,
+    speed: float = 1.0,
+) -> Any:
+    """The console over the store: ``chats`` pairs each chat file with the function that
+    gives its current occurrence and agenda at a time (``next_plan``, or a rehearsal's)."""
+    from bot.adapters.commands_sql import HostCommandsSql
+    from bot.adapters.console_sql import ConsoleReads
+    from bot.adapters.store_curation import CurationSql
+    from bot.console.access import Access
+    from bot.console.app import create_app
+    from bot.console.state import ConsoleChat, StateReader
+
+    curation = CurationSql(store.engine)
+    commands = HostCommandsSql(store.engine)
+    reader = StateReader(
+        reads=ConsoleReads(store.engine),
+        ledger=store,
+        commands=commands,
+        curation=curation,
+        returning=lambda chat_id, occurrence: curation.returning_authors(
+            chat_id, before=occurrence
+        ),
+    )
+    return create_app(
+        chats=[ConsoleChat(config, plan, speed) for config, plan in chats],
+        reader=reader,
+        commands=commands,
+        access=Access(secret),
+        clock=clock,
+        log=get_logger(component="console"),
+    )

@@ -162,6 +162,10 @@ def rehearse(
     out: Annotated[
         Path, typer.Option(help="Where the transcript goes (not the chat's wrapup.folder).")
     ] = Path("out/rehearsal"),
+    with_console: Annotated[
+        bool, typer.Option("--console", help="Open the hosts' console on the rehearsal too.")
+    ] = False,
+    console_port: Annotated[int, typer.Option(min=0, max=65535)] = 8765,
 ) -> None:
     """Play the whole occurrence now, time compressed, on the console, with a simulated crowd:
     the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
@@ -208,6 +212,9 @@ def rehearse(
     else:
         typer.echo("Capture is off in this chat file (follow.enabled: false): no crowd.")
     install_stop_handlers(stop, get_logger(chat=chat.chat.id))
+    shown = (
+        _rehearsal_console(rehearsed, plan, store, clock, console_port) if with_console else None
+    )
     try:
         bootstrap.run_chat(
             rehearsed,
@@ -218,9 +225,12 @@ def rehearse(
             rehearsal=plan,
             archive=bootstrap.open_archive(store),
             companions=world.companions if capturing else (),
+            speed=speed,
         )
         boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
     finally:
+        if shown is not None:
+            shown.stop()
         store.close()
     if stop.is_set():
         typer.echo("Rehearsal stopped.")
@@ -236,6 +246,90 @@ def rehearse(
         for path in written:
             typer.echo(f"  {path}")
     typer.echo("Rehearsal finished.")
+
+
+@app.command()
+def console(
+    config: ConfigArg,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Listen address: 127.0.0.1, or 0.0.0.0 when PORT is set (Heroku)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Listen port: PORT if set, else 8765.")
+    ] = None,
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the hosts' secret.")
+    ] = "TWEETCHAT_CONSOLE_TOKEN",  # noqa: S107 (a name, not a secret)
+) -> None:
+    """The hosts' web console over the chats' database: the chat live, the agenda to steer,
+    the boosts to choose. It never talks to the platforms: the worker carries commands out."""
+    import os
+
+    from bot import bootstrap
+    from bot.console.server import DEFAULT_HOST, DEFAULT_PORT, bind, serve
+    from bot.core.planning import next_plan
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.logs import configure
+
+    try:
+        settings = bootstrap.Settings.from_env()
+        configure(json=_json_logs(settings.log_format), level=settings.log_level)
+        secret = bootstrap.console_secret(token_env)
+        chats = bootstrap.load_chats(config)
+        store = bootstrap.open_store(settings.database_url)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot open the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+    heroku = bool(os.environ.get("PORT"))
+    host = host or ("0.0.0.0" if heroku else DEFAULT_HOST)  # noqa: S104 (Heroku's router)
+    port = port if port is not None else int(os.environ.get("PORT") or DEFAULT_PORT)
+    app_ = bootstrap.console_app(
+        [(chat, lambda now, chat=chat: next_plan(chat, now)) for chat in chats],
+        store,
+        secret=secret,
+        clock=SystemClock(),
+    )
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Console on http://{host}:{sock.getsockname()[1]}/ (sign in with ${token_env})")
+    try:
+        serve(app_, sock, behind_proxy=heroku)
+    finally:
+        store.close()
+
+
+def _rehearsal_console(
+    config: Any, plan: Any, store: Any, clock: Any, port: int, speed: float
+) -> Any:
+    """The hosts' console on the rehearsal's database, on a thread, as `console` serves it."""
+    from bot import bootstrap
+    from bot.console.server import DEFAULT_HOST, ConsoleThread, bind
+
+    try:
+        secret = bootstrap.console_secret(bootstrap.DEFAULT_CONSOLE_TOKEN_ENV)
+        sock = bind(DEFAULT_HOST, port)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except OSError as exc:
+        typer.echo(f"cannot listen on {DEFAULT_HOST}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    shown = ConsoleThread(
+        bootstrap.console_app(
+            [(config, lambda _now: plan)], store, secret=secret, clock=clock, speed=speed
+        ),
+        sock,
+    )
+    shown.start()
+    typer.echo(
+        f"Console on http://{DEFAULT_HOST}:{shown.port}/ (sign in with $TWEETCHAT_CONSOLE_TOKEN)"
+    )
+    return shown
 
 
 db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)

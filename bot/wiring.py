@@ -256,6 +256,7 @@ def host_commands_for(
     clock: Clock,
     stop_event: threading.Event,
     ownership: Any,
+    speed: float = 1.0,
 ) -> tuple[Any, Any]:
     """The hosts' console's commands (issue 14): the agenda as the hosts steer it, for the
     runner, and the task that carries their commands out."""
@@ -265,7 +266,7 @@ def host_commands_for(
     from bot.runtime.steering import Steering
 
     commands = HostCommandsSql(store.engine)
-    steering = Steering(commands)
+    steering = Steering(commands, speed=speed)
     task = HostCommandTask(
         hashtag=config.chat.hashtag,
         thread=config.posts.thread,

@@ -76,15 +76,18 @@ class Steered:
         return [p for p in self.posts if p.at > now] + list(self.held)
 
 
-def steer(agenda: Sequence[PlannedPost], commands: Sequence[HostCommand]) -> Steered:
-    """The agenda after the done steering commands, in the order they were done."""
+def steer(
+    agenda: Sequence[PlannedPost], commands: Sequence[HostCommand], *, speed: float = 1.0
+) -> Steered:
+    """The agenda after the done steering commands, in the order they were done. A shift's
+    minutes are the chat's: a rehearsal played ``speed`` times faster moves by less."""
     posts = list(agenda)
     paused_since: datetime | None = None
     done = [c for c in commands if c.state == "done" and c.kind in STEERING_KINDS]
     for command in sorted(done, key=lambda c: (c.done_at or c.created_at, c.id)):
         at = command.done_at or command.created_at
         if command.kind == "shift":
-            by = timedelta(minutes=command.minutes or 0.0)
+            by = timedelta(minutes=command.minutes or 0.0) / speed
             posts = [_moved(p, by, at) if p.at > at else p for p in posts]
         elif command.kind == "pause":
             paused_since = paused_since or at

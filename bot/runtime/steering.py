@@ -12,8 +12,9 @@ from bot.ports import HostCommands
 
 
 class Steering:
-    def __init__(self, commands: HostCommands) -> None:
+    def __init__(self, commands: HostCommands, *, speed: float = 1.0) -> None:
         self._commands = commands
+        self._speed = speed  # a rehearsal's: its shifts are in the chat's minutes
         self._lock = threading.Lock()
         self._agenda: tuple[PlannedPost, ...] = ()
         self._done: list[HostCommand] = []
@@ -40,6 +41,6 @@ class Steering:
             self._update()
 
     def _update(self) -> tuple[int, Steered]:
-        self._steered = steer(self._agenda, self._done)
+        self._steered = steer(self._agenda, self._done, speed=self._speed)
         self.version += 1
         return self.version, self._steered
