@@ -213,7 +213,9 @@ def rehearse(
         typer.echo("Capture is off in this chat file (follow.enabled: false): no crowd.")
     install_stop_handlers(stop, get_logger(chat=chat.chat.id))
     shown = (
-        _rehearsal_console(rehearsed, plan, store, clock, console_port) if with_console else None
+        _rehearsal_console(rehearsed, plan, store, clock, console_port, speed)
+        if with_console
+        else None
     )
     try:
         bootstrap.run_chat(
