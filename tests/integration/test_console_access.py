@@ -15,7 +15,7 @@ from typing import Any
 from bot.adapters.commands_sql import HostCommandsSql
 from bot.console.access import MAX_FAILURES, WRONG_SECRET_DELAY
 from tests.support.chat_files import TWEETCHAT, tweetchat_env
-from tests.support.console import SECRET, ConsoleRig, running_console
+from tests.support.console import SECRET, running_console
 from tests.support.hostile import hostile_chat
 from tests.support.posts import OCCURRENCE, person, post
 

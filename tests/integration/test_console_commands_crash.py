@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,7 @@ def test_two_workers_carry_each_command_out_once(tmp_path: Path, mastodon: Masto
             commands.add(command(chat, "shift", minutes=0.05)),
         ]
         for c in issued:
-            wait_for(lambda c=c: state_of(commands, chat, c.id), timeout=15, what="done")
+            wait_for(partial(state_of, commands, chat, c.id), timeout=15, what="done")
         one.kill()
         two.kill()
         output = one.output + two.output
