@@ -340,6 +340,8 @@ def create_app(
         Route("/api/occurrences/{occurrence:path}/commands", api_command, methods=["POST"]),
         Route("/api/occurrences/{occurrence:path}", api_state, methods=["GET"]),
         Route("/static/{name}", static_file),
+        # Browsers ask for it unbidden: no icon, and no error in the page's console.
+        Route("/favicon.ico", lambda _request: Response(status_code=204)),
     ]
     return Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])
 

@@ -162,10 +162,11 @@ def _all(steered: Steered) -> list[PlannedPost]:
 def _agenda_item(
     post: PlannedPost, entry: LedgerEntry | None, steered: Steered, now: datetime
 ) -> dict[str, Any]:
-    state, reason, url = "planned", None, None
+    state, reason, url, published = "planned", None, None, None
     if entry is not None:
         state = {"done": "posted", "claimed": "posting"}.get(entry.state, entry.state)
         reason, url = entry.error, safe_url(entry.url)
+        published = iso_utc(entry.published_at) if entry.published_at else None
     elif post in steered.held:
         state = "held"
     elif post.at <= now:
@@ -179,6 +180,7 @@ def _agenda_item(
         "state": state,
         "reason": reason,
         "url": url,
+        "published_at": published,
         "text": post.text,
     }
 
