@@ -145,9 +145,6 @@ def create_app(
 
         return clean_name(request.headers.get("x-host-name", "")) or "api", None
 
-    def chat_or_404(chat_id: str) -> ConsoleChat | None:
-        return by_id.get(chat_id)
-
     def occurrence_chat(occurrence: str) -> ConsoleChat | None:
         chat = by_id.get(occurrence.rpartition("/")[0])
         if chat is None or plan_of(chat)[0].id != occurrence:
@@ -206,13 +203,21 @@ def create_app(
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    async def chat_page(request: Request) -> Response:
+    def page_caller(request: Request) -> tuple[Session, ConsoleChat] | Response:
+        """The signed-in host and the chat the page is about, or where to go instead."""
         session = session_of(request)
         if session is None:
             return RedirectResponse("/signin", 303)
-        chat = chat_or_404(request.path_params["chat"])
+        chat = by_id.get(request.path_params["chat"])
         if chat is None:
             return page("missing.html.j2", 404)
+        return session, chat
+
+    async def chat_page(request: Request) -> Response:
+        caller = page_caller(request)
+        if isinstance(caller, Response):
+            return caller
+        session, chat = caller
         state = await to_thread.run_sync(lambda: reader.state(chat, plan_of(chat), now=clock.now()))
         return page("console.html.j2", s=state, who=session.who, csrf=session.csrf)
 
@@ -220,7 +225,7 @@ def create_app(
         if session_of(request) is None:
             return Response("sign in first", 401)
         chat_id = request.path_params["chat"]
-        if chat_or_404(chat_id) is None:
+        if chat_id not in by_id:
             return Response("no such chat", 404)
 
         async def stream() -> AsyncIterator[str]:
@@ -237,12 +242,10 @@ def create_app(
         )
 
     async def page_command(request: Request) -> Response:
-        session = session_of(request)
-        if session is None:
-            return RedirectResponse("/signin", 303)
-        chat = chat_or_404(request.path_params["chat"])
-        if chat is None:
-            return page("missing.html.j2", 404)
+        caller = page_caller(request)
+        if isinstance(caller, Response):
+            return caller
+        session, chat = caller
         form = await request.form()
         if not csrf_matches(session, str(form.get("csrf") or "")):
             log.warning("console.csrf_refused", who=session.who, client=client(request))

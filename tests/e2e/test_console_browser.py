@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from tests.support.browser import (
     set_width,
 )
 from tests.support.chat_files import RunningBot, tweetchat_env
-from tests.support.console import SECRET
+from tests.support.console import SECRET, wait_for
 from tests.support.mastodon_server import free_port
 
 pytestmark = pytest.mark.slow
@@ -45,16 +45,6 @@ if chromium_missing() and not os.environ.get("CI"):
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 SPEED = 20  # the example's questions 8 minutes apart: 24 s
 SHIFT_MINUTES = 2  # of the chat: 6 s at this speed
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} within {timeout} s")
 
 
 def shown_at(output: str, slot: str) -> datetime:

@@ -6,7 +6,6 @@ sharing a database carry each command out once between them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -19,22 +18,13 @@ from bot.adapters.commands_sql import HostCommandsSql
 from bot.adapters.store_sql import SqlStore
 from bot.core.steering import HostCommand
 from tests.support.chat_files import ChatFile, RunningBot, tweetchat_env, write_chat
+from tests.support.console import wait_for
 from tests.support.mastodon_server import Account, MastodonServer
 
 pytestmark = pytest.mark.slow
 
 # Long enough for a worker to be killed while the server sits on its request.
 STALL_MS = 6000
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} within {timeout} s")
 
 
 def wait_until(moment: datetime) -> None:
