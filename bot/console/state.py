@@ -97,7 +97,7 @@ class StateReader:
             "current_question": current,
             "answers": [_post_view(p, returning, boosted) for p in answers],
             "others": [_post_view(p, returning, boosted) for p in others],
-            "candidates": _candidates(decisions, current),
+            "candidates": _candidates(decisions, current, _skipped(entries)),
             "boosts": _boosts(decisions),
             "caps": _caps(config, decisions, current),
             "numbers": self._numbers(occurrence, returning, now),
@@ -215,21 +215,37 @@ def _post_view(post: ArchivedPost, returning: set[str], boosted: set[str]) -> di
     }
 
 
-def _candidates(decisions: Sequence[BoostDecision], current: int | None) -> list[dict[str, Any]]:
+def _skipped(entries: dict[str, LedgerEntry]) -> dict[tuple[str, str], str]:
+    """(platform, post id) -> who skipped it: a boost key closed by a host's skip."""
+    skipped = {}
+    for entry in entries.values():
+        _, kind, platform, post_id = [*entry.key.rsplit("/", 3), "", "", ""][:4]
+        if kind == "boost" and entry.state == "missed":
+            skipped[(platform, post_id)] = entry.error or "skipped"
+    return skipped
+
+
+def _candidates(
+    decisions: Sequence[BoostDecision], current: int | None, skipped: dict[tuple[str, str], str]
+) -> list[dict[str, Any]]:
     mine = [d for d in decisions if d.question == current and d.state != "boosted"]
     mine.sort(key=lambda d: (d.state == "rejected", -(d.score or 0.0)))
-    return [
-        {
-            "platform": d.platform,
-            "post_id": d.post_id,
-            "state": d.state,
-            "score": d.score,
-            "breakdown": dict(d.breakdown),
-            "rule": d.rule,
-            "reason": d.reason,
-        }
-        for d in mine[:CANDIDATES_SHOWN]
-    ]
+    views = []
+    for d in mine[:CANDIDATES_SHOWN]:
+        skip = skipped.get((d.platform, d.post_id))
+        views.append(
+            {
+                "platform": d.platform,
+                "post_id": d.post_id,
+                "state": "skipped" if skip else d.state,
+                "score": d.score,
+                "breakdown": dict(d.breakdown),
+                # A skipped post reads as "boosted already" to the curator: say who skipped it.
+                "rule": None if skip else d.rule,
+                "reason": skip or d.reason,
+            }
+        )
+    return views
 
 
 def _boosts(decisions: Sequence[BoostDecision]) -> list[dict[str, Any]]:

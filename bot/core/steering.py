@@ -18,10 +18,11 @@ from typing import Literal
 
 from bot.core.agenda import PlannedPost
 
-CommandKind = Literal["boost", "host_post", "shift", "pause", "resume", "next", "edit"]
+CommandKind = Literal["boost", "skip", "host_post", "shift", "pause", "resume", "next", "edit"]
 CommandState = Literal["pending", "done", "refused", "failed"]
 COMMAND_KINDS: tuple[CommandKind, ...] = (
     "boost",
+    "skip",
     "host_post",
     "shift",
     "pause",
@@ -49,7 +50,7 @@ class HostCommand:
     created_at: datetime
     state: CommandState = "pending"
     platform: str | None = None  # None: every platform of the chat
-    post_id: str | None = None  # boost
+    post_id: str | None = None  # boost, skip
     slot: str | None = None  # edit: the question's slot, q3
     text: str | None = None  # host_post, edit
     minutes: float | None = None  # shift

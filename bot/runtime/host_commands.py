@@ -120,6 +120,8 @@ class HostCommandTask:
                 self._steer(command, now, log)
             elif command.kind == "boost":
                 self._boost(command, log)
+            elif command.kind == "skip":
+                self._skip(command, log)
             elif command.kind == "host_post":
                 self._host_post(command, log)
 
@@ -172,12 +174,15 @@ class HostCommandTask:
             note = "boosted already" if earlier else None
             self._finish(command, "done", log, url=entry.url, reason=note)
             return
+        if entry is not None and entry.state == "missed":
+            self._refuse(command, entry.error or "skipped", log)
+            return
         if entry is None and not self._ledger.claim(
             key, occurrence=command.occurrence, platform=name, planned_at=now, now=now
         ):
             return  # another worker has it under way
-        if entry is not None and entry.state in ("failed", "missed"):
-            self._ledger.reclaim(key, now=now)
+        if entry is not None and entry.state == "failed" and not self._ledger.reclaim(key, now=now):
+            return  # another worker took the retry
         # Claimed, by this command or by a worker that crashed: boosting again returns the
         # same boost, so finishing it is safe.
         try:
@@ -201,6 +206,31 @@ class HostCommandTask:
         self._save_boosted(command, post.question or 0, author_key(post.author), done_at)
         self._finish(command, "done", log, url=published.url)
         log.info("boost.done", post_id=post_id, platform=name, how="host", url=post.url)
+
+    def _skip(self, command: HostCommand, log: Any) -> None:
+        """Never boost this post: its boost key is closed in the ledger, which the curator
+        reads, so no later tick (of any worker) boosts it."""
+        name, post_id = command.platform or "", command.post_id or ""
+        post = self._archive.get(name, post_id)
+        if post is None or post.occurrence != command.occurrence:
+            self._refuse(command, "not a post of this chat (deleted, or never captured)", log)
+            return
+        key = boost_key(command.occurrence, name, post_id)
+        entry = self._ledger.get(key)
+        if entry is not None and entry.state in ("claimed", "done"):
+            self._refuse(command, "boosted already", log)
+            return
+        if entry is None or entry.state == "failed":
+            self._ledger.mark(
+                key,
+                "missed",
+                error=f"skipped by {command.by}",
+                now=self._clock.now(),
+                occurrence=command.occurrence,
+                platform=name,
+                planned_at=self._clock.now(),
+            )
+        self._finish(command, "done", log)
 
     def _boost_refusal(self, command: HostCommand, own: bool, author: str) -> str | None:
         if own:

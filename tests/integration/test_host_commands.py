@@ -17,12 +17,12 @@ from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.steering import CommandKind, HostCommand
-from bot.ports import Published
+from bot.ports import BoostDecision, Published
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering
 from tests.support.clock import ManualClock
-from tests.support.posts import OCCURRENCE, START
+from tests.support.posts import OCCURRENCE, START, person, post
 
 GRACE = timedelta(minutes=5)
 OCC = Occurrence("hexichat", "2026-12-02", START, START + timedelta(hours=1))
@@ -54,12 +54,12 @@ def rig(
     platform = ConsolePlatform(
         name="mastodon", clock=clock, zone=UTC, max_characters=500, stream=shown
     )
-    for post in (INTRO, Q1):
+    for out in (INTRO, Q1):
         store.claim(
-            post.key, occurrence=OCCURRENCE, platform="mastodon", planned_at=post.at, now=post.at
+            out.key, occurrence=OCCURRENCE, platform="mastodon", planned_at=out.at, now=out.at
         )
         store.record(
-            post.key, Published(f"id-{post.slot}", f"https://x.example/{post.slot}"), now=post.at
+            out.key, Published(f"id-{out.slot}", f"https://x.example/{out.slot}"), now=out.at
         )
     stop = threading.Event()
     log: Any = structlog.get_logger()
@@ -171,3 +171,27 @@ def test_a_shift_moves_what_is_ahead_for_the_runner(store: SqlStore) -> None:
     # A worker that starts now finds the same agenda.
     _, replayed = Steering(HostCommandsSql(store.engine)).begin(OCC, AGENDA)
     assert replayed.posts == steered.posts
+
+
+def test_a_skipped_post_is_never_boosted_and_says_who_skipped_it(store: SqlStore) -> None:
+    clock = ManualClock(START + timedelta(minutes=10))
+    task, _ = rig(store, clock, io.StringIO())
+    open_archive(store).save(post("p1", person("ana"), 6, "A1 mine", question=1), now=START)
+    CurationSql(store.engine).save_decision(
+        BoostDecision(OCCURRENCE, "mastodon", "p1", "mastodon:id-ana", 1, "scored", START, 4.0)
+    )
+    ask(store, clock, "skip", platform="mastodon", post_id="p1")
+    ask(store, clock, "skip", platform="mastodon", post_id="gone")
+    ask(store, clock, "boost", platform="mastodon", post_id="p1")
+
+    task.tick(OCC)
+
+    assert outcomes(store)[:2] == [
+        ("skip", "done", None),
+        ("skip", "refused", "not a post of this chat (deleted, or never captured)"),
+    ]
+    # The curator's boost key is closed: no tick of any worker boosts it.
+    entry = store.get(f"{OCCURRENCE}/boost/mastodon/p1")
+    assert entry is not None
+    assert (entry.state, entry.error) == ("missed", "skipped by Ana")
+    assert outcomes(store)[2] == ("boost", "refused", "the bot cannot boost on mastodon")
