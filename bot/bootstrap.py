@@ -600,6 +600,7 @@ def console_app(
     from bot.adapters.commands_sql import HostCommandsSql
     from bot.adapters.console_sql import ConsoleReads
     from bot.adapters.store_curation import CurationSql
+    from bot.adapters.store_spending import SpendingSql
     from bot.console.access import Access
     from bot.console.app import create_app
     from bot.console.state import ConsoleChat, StateReader
@@ -614,6 +615,7 @@ def console_app(
         returning=lambda chat_id, occurrence: curation.returning_authors(
             chat_id, before=occurrence
         ),
+        spending=SpendingSql(store.engine).spending,
     )
     return create_app(
         chats=[ConsoleChat(config, plan, speed) for config, plan in chats],

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.adapters.console_sql import ConsoleReads
 from bot.core.agenda import Occurrence, Plan, PlannedPost
+from bot.core.budget import Spend
 from bot.core.config import ChatConfig
 from bot.core.model import ArchivedPost
 from bot.core.steering import HostCommand, Steered, steer
@@ -55,12 +56,14 @@ class StateReader:
         commands: HostCommands,
         curation: CurationStore,
         returning: Callable[[str, str], set[str]],
+        spending: Callable[[str, str], Spend],
     ) -> None:
         self.reads = reads
         self._ledger = ledger
         self._commands = commands
         self._curation = curation
         self._returning = returning
+        self._spending = spending
         self._cache: dict[str, tuple[float, set[str]]] = {}
         self._lock = threading.Lock()
 
@@ -101,7 +104,7 @@ class StateReader:
             "boosts": _boosts(decisions),
             "caps": _caps(config, decisions, current),
             "numbers": self._numbers(occurrence, returning, now),
-            "health": self._health(occurrence, entries, now),
+            "health": self._health(chat, occurrence, entries, now),
             "commands": [_command_view(c) for c in reversed(commands)],
             "questions": [
                 {"slot": p.slot, "text": p.text}
@@ -139,14 +142,30 @@ class StateReader:
         }
 
     def _health(
-        self, occurrence: Occurrence, entries: dict[str, LedgerEntry], now: datetime
+        self,
+        chat: ConsoleChat,
+        occurrence: Occurrence,
+        entries: dict[str, LedgerEntry],
+        now: datetime,
     ) -> dict[str, Any]:
         lease = self.reads.lease(occurrence.id)
         workers = [
             {"worker": w.worker_id, "beat_seconds_ago": round((now - w.beat_at).total_seconds())}
             for w in self.reads.workers()
         ]
+        x = chat.config.platforms.x
+        budget = None
+        if x is not None:
+            # Spent or held: what the cap is measured against.
+            spent = self._spending(occurrence.id, "x")
+            budget = {
+                "spent_usd": round(spent.micros / 1_000_000, 3),
+                "max_usd": float(x.budget.max_usd) if x.budget.max_usd is not None else None,
+                "reads": spent.reads,
+                "posts": spent.posts,
+            }
         return {
+            "x_budget": budget,
             "workers": workers,
             "owner": lease.owner if lease and lease.expires_at > now else None,
             "failed": [
