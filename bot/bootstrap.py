@@ -340,19 +340,6 @@ def run_chat(
         if archive is not None
         else []
     )
-    wrapups = (
-        wrapups_for(
-            config,
-            platforms,
-            publisher=publisher,
-            archive=archive,
-            store=store,
-            clock=clock,
-            stop_event=acting,
-        )
-        if archive is not None
-        else []
-    )
     steering, commands = (
         host_commands_for(
             config,
@@ -367,6 +354,20 @@ def run_chat(
         )
         if archive is not None
         else (None, None)
+    )
+    wrapups = (
+        wrapups_for(
+            config,
+            platforms,
+            publisher=publisher,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=acting,
+            delay=None if steering is None else steering.delay,
+        )
+        if archive is not None
+        else []
     )
     runner = OccurrenceRunner(
         publisher=publisher,

@@ -138,9 +138,11 @@ def wrapups_for(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    delay: Callable[[], timedelta | None] | None = None,
 ) -> list[Any]:
-    """The wrap-up of each occurrence, once its capture is over. None when capture is off:
-    with nothing archived there is nothing to wrap up."""
+    """The wrap-up of each occurrence, once its capture is over (later by ``delay``, as
+    the hosts moved the agenda). None when capture is off: with nothing archived there is
+    nothing to wrap up."""
     if not config.follow.enabled:
         return []
     from bot.adapters.store_curation import CurationSql
@@ -159,6 +161,7 @@ def wrapups_for(
             clock=clock,
             stop_event=stop_event,
             log=get_logger(chat=config.chat.id),
+            delay=delay,
         )
     ]
 

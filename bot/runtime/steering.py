@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.steering import HostCommand, Steered, steer
@@ -33,6 +34,16 @@ class Steering:
     def current(self) -> tuple[int, Steered]:
         with self._lock:
             return self.version, self._steered
+
+    def delay(self) -> timedelta | None:
+        """How much later than planned the agenda now ends; None while it is paused."""
+        with self._lock:
+            steered, agenda = self._steered, self._agenda
+        if steered.paused:
+            return None
+        if not agenda or not steered.posts:
+            return timedelta(0)
+        return max(p.at for p in steered.posts) - max(p.at for p in agenda)
 
     def applied(self, command: HostCommand) -> None:
         """A steering command was done (and stored as done)."""

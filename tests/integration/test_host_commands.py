@@ -171,6 +171,11 @@ def test_a_shift_moves_what_is_ahead_for_the_runner(store: SqlStore) -> None:
     # A worker that starts now finds the same agenda.
     _, replayed = Steering(HostCommandsSql(store.engine)).begin(OCC, AGENDA)
     assert replayed.posts == steered.posts
+    # The wrap-up waits as much longer; while the agenda is paused, it cannot tell.
+    assert steering.delay() == timedelta(minutes=3)
+    ask(store, clock, "pause")
+    task.tick(OCC)
+    assert steering.delay() is None
 
 
 def test_a_skipped_post_is_never_boosted_and_says_who_skipped_it(store: SqlStore) -> None:
