@@ -175,7 +175,7 @@ class StateReader:
 
 
 def _all(steered: Steered) -> list[PlannedPost]:
-    return [*steered.posts, *steered.held]
+    return [*steered.posts, *steered.held, *steered.dropped]
 
 
 def _agenda_item(
@@ -188,6 +188,8 @@ def _agenda_item(
         published = iso_utc(entry.published_at) if entry.published_at else None
     elif post in steered.held:
         state = "held"
+    elif post in steered.dropped:
+        state = "dropped"
     elif post.at <= now:
         state = "late"
     return {

@@ -5,7 +5,8 @@ same agenda.
 A steering command changes times or texts, never the platforms: ``shift`` moves every post
 still ahead by some minutes; ``pause`` holds every post still ahead until ``resume``, which
 moves them on by the length of the pause; ``next`` brings the next question forward to now;
-``edit`` replaces the text of a question not yet gone out. Each is replayed at the moment it
+``edit`` replaces the text of a question not yet gone out; ``end`` drops the questions still
+ahead and brings the closing forward to now. Each is replayed at the moment it
 was done (``done_at``), so the outcome does not depend on when the replay happens.
 """
 
@@ -18,7 +19,9 @@ from typing import Literal
 
 from bot.core.agenda import PlannedPost
 
-CommandKind = Literal["boost", "skip", "host_post", "shift", "pause", "resume", "next", "edit"]
+CommandKind = Literal[
+    "boost", "skip", "host_post", "shift", "pause", "resume", "next", "edit", "end"
+]
 CommandState = Literal["pending", "done", "refused", "failed"]
 COMMAND_KINDS: tuple[CommandKind, ...] = (
     "boost",
@@ -29,8 +32,11 @@ COMMAND_KINDS: tuple[CommandKind, ...] = (
     "resume",
     "next",
     "edit",
+    "end",
 )
-STEERING_KINDS: tuple[CommandKind, ...] = ("shift", "pause", "resume", "next", "edit")
+STEERING_KINDS: tuple[CommandKind, ...] = ("shift", "pause", "resume", "next", "edit", "end")
+# What the ledger says of the questions left out when the hosts end the chat early.
+ENDED_EARLY = "the hosts ended the chat early"
 # A shift of more than this is surely a typo (minutes for seconds).
 MAX_SHIFT_MINUTES = 240.0
 # Who signed in: a short name, shown on the page and in the log.
@@ -62,11 +68,12 @@ class HostCommand:
 @dataclass(frozen=True)
 class Steered:
     """The agenda as steered: its posts at their new times and texts; while paused, the
-    posts held back (they have no time until the agenda resumes)."""
+    posts held back (they have no time until the agenda resumes); the questions dropped."""
 
     posts: tuple[PlannedPost, ...]
     held: tuple[PlannedPost, ...]
     paused_since: datetime | None
+    dropped: tuple[PlannedPost, ...] = ()  # questions left out by an early end
 
     @property
     def paused(self) -> bool:
@@ -83,6 +90,7 @@ def steer(
     """The agenda after the done steering commands, in the order they were done. A shift's
     minutes are the chat's: a rehearsal played ``speed`` times faster moves by less."""
     posts = list(agenda)
+    dropped: list[PlannedPost] = []
     paused_since: datetime | None = None
     done = [c for c in commands if c.state == "done" and c.kind in STEERING_KINDS]
     for command in sorted(done, key=lambda c: (c.done_at or c.created_at, c.id)):
@@ -101,12 +109,24 @@ def steer(
             posts = [replace(p, at=at) if nxt and p.slot == nxt.slot else p for p in posts]
         elif command.kind == "edit" and command.text is not None:
             posts = [replace(p, text=command.text) if p.slot == command.slot else p for p in posts]
+        elif command.kind == "end":
+            since = at if paused_since is None else min(at, paused_since)
+            dropped += [p for p in posts if p.kind == "question" and p.at >= since]
+            posts = [
+                replace(p, at=at) if p.kind == "closing" and p.at >= since else p
+                for p in posts
+                if not (p.kind == "question" and p.at >= since)
+            ]
+            paused_since = None
     posts.sort(key=lambda p: (p.at, p.platform))
     if paused_since is None:
-        return Steered(tuple(posts), (), None)
+        return Steered(tuple(posts), (), None, tuple(dropped))
     since = paused_since
     return Steered(
-        tuple(p for p in posts if p.at < since), tuple(p for p in posts if p.at >= since), since
+        tuple(p for p in posts if p.at < since),
+        tuple(p for p in posts if p.at >= since),
+        since,
+        tuple(dropped),
     )
 
 
@@ -135,6 +155,8 @@ def refusal(command: HostCommand, steered: Steered, *, now: datetime) -> str | N
             return "the agenda is paused: resume it first"
         if next_question(ahead, now) is None:
             return "every question has gone out"
+    if command.kind == "end" and not [p for p in ahead if p.kind in ("question", "closing")]:
+        return "the chat is over already: no question or closing is left to post"
     if command.kind == "edit":
         slot_posts = [p for p in steered.posts + steered.held if p.slot == command.slot]
         if not slot_posts:

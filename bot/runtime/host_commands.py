@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
-from bot.core.steering import STEERING_KINDS, CommandState, HostCommand, refusal
+from bot.core.steering import (
+    ENDED_EARLY,
+    STEERING_KINDS,
+    CommandState,
+    HostCommand,
+    refusal,
+)
 from bot.core.text import with_hashtag
 from bot.core.transcript import author_key
 from bot.ports import (
@@ -138,6 +144,27 @@ class HostCommandTask:
         if self._commands.finish(command.id, "done", now=now):
             self._steering.applied(replace(command, state="done", done_at=now))
             log.info("console.command_done", minutes=command.minutes, slot=command.slot)
+        if command.kind == "end":
+            # Also after a crash right after the row was settled: marking is idempotent.
+            self._close_dropped(command, log)
+
+    def _close_dropped(self, command: HostCommand, log: Any) -> None:
+        """The questions an early end left out are final in the ledger: no worker posts
+        them, whatever its scheduler still holds."""
+        _, steered = self._steering.current()
+        for post in steered.dropped:
+            entry = self._ledger.get(post.key)
+            if entry is None or entry.state == "failed":
+                self._ledger.mark(
+                    post.key,
+                    "missed",
+                    error=ENDED_EARLY,
+                    now=self._clock.now(),
+                    occurrence=post.occurrence,
+                    platform=post.platform,
+                    planned_at=post.at,
+                )
+                log.info("post.dropped", key=post.key, reason=ENDED_EARLY)
 
     def _edit_refusal(self, command: HostCommand, posts: Sequence[PlannedPost]) -> str | None:
         # Its time may not have come, yet it may be under way (brought forward by `next`).

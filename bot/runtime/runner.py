@@ -150,7 +150,7 @@ class OccurrenceRunner:
                 if self._steering is not None and self._steering.version != seen:
                     seen, steered = self._steering.current()
                     with lock:
-                        _reschedule(scheduler, job, steered, pending - started)
+                        pending -= _reschedule(scheduler, job, steered, pending - started)
                 with lock:
                     idle = not pending and not any(t.is_alive() for t in companions)
                 if idle and self._clock.now() >= until:
@@ -183,10 +183,16 @@ class OccurrenceRunner:
 
 def _reschedule(
     scheduler: Any, job: Callable[[PlannedPost], None], steered: Steered, pending: set[str]
-) -> None:
+) -> set[str]:
     """Move the jobs of the posts still pending to their steered times and texts; a held post
-    has no job until the agenda resumes. A job that has just started is left to finish."""
+    has no job until the agenda resumes. A job that has just started is left to finish.
+    Returns the keys dropped from the agenda (an early end): no longer pending."""
     from apscheduler.jobstores.base import JobLookupError
+
+    dropped = {p.key for p in steered.dropped} & pending
+    for key in dropped:
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(key)
 
     for post in steered.held:
         if post.key in pending and scheduler.get_job(post.key) is not None:
@@ -198,6 +204,7 @@ def _reschedule(
         with contextlib.suppress(JobLookupError):
             scheduler.remove_job(post.key)
         scheduler.add_job(job, "date", run_date=post.at, args=[post], id=post.key, name=post.slot)
+    return dropped
 
 
 def run_series(

@@ -36,7 +36,8 @@ class Steering:
             return self.version, self._steered
 
     def delay(self) -> timedelta | None:
-        """How much later than planned the agenda now ends; None while it is paused."""
+        """How much later than planned the agenda now ends (earlier: negative, e.g. after an
+        early end); None while it is paused."""
         with self._lock:
             steered, agenda = self._steered, self._agenda
         if steered.paused:

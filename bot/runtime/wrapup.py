@@ -276,7 +276,7 @@ class WrapupTask:
             if delay is None:  # paused: the end is not known yet
                 self._stop.wait(1.0)
                 continue
-            due = planned + max(delay, timedelta(0))
+            due = planned + delay
             now = self._clock.now()
             if now >= due:
                 return due

@@ -200,3 +200,20 @@ def test_a_skipped_post_is_never_boosted_and_says_who_skipped_it(store: SqlStore
     assert entry is not None
     assert (entry.state, entry.error) == ("missed", "skipped by Ana")
     assert outcomes(store)[2] == ("boost", "refused", "the bot cannot boost on mastodon")
+
+
+def test_an_early_end_closes_the_questions_left_in_the_ledger(store: SqlStore) -> None:
+    clock = ManualClock(START + timedelta(minutes=10))
+    task, steering = rig(store, clock, io.StringIO())
+    ask(store, clock, "end")
+
+    task.tick(OCC)
+
+    assert outcomes(store) == [("end", "done", None)]
+    entry = store.get(Q2.key)
+    assert entry is not None
+    assert (entry.state, entry.error) == ("missed", "the hosts ended the chat early")
+    _, steered = steering.current()
+    assert [p.slot for p in steered.dropped] == ["q2"]
+    # The wrap-up comes as much earlier as the agenda now ends (q1, 10 minutes sooner).
+    assert steering.delay() == -timedelta(minutes=10)

@@ -104,3 +104,18 @@ def test_commands_after_their_moment_are_refused_with_the_reason() -> None:
         "the agenda is paused: resume it first"
     )
     assert refusal(done(2, "edit", 11, slot="q3", text="x"), paused, now=later) is None
+
+
+def test_an_early_end_drops_the_questions_ahead_and_brings_the_closing_now() -> None:
+    agenda = [*AGENDA, post("closing", 35, "closing")]
+    steered = steer(agenda, [done(1, "end", 12)])
+    assert times(steered.posts) == {"intro": 0, "q1": 5, "closing": 12}
+    assert [p.slot for p in steered.dropped] == ["q2", "q3"]
+    # Ended while paused: what was held is dropped or brought forward too.
+    paused = steer(agenda, [done(1, "pause", 10), done(2, "end", 12)])
+    assert (paused.paused, paused.held) == (False, ())
+    assert times(paused.posts) == {"intro": 0, "q1": 5, "closing": 12}
+    over = T0 + timedelta(minutes=13)
+    assert refusal(done(3, "end", 13), steered, now=over) == (
+        "the chat is over already: no question or closing is left to post"
+    )

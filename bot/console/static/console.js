@@ -32,6 +32,11 @@
   }
 
   document.addEventListener("submit", function (event) {
+    const question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
     const field = event.target.elements.namedItem("csrf");
     if (field && !field.value) {
       field.value = csrf;
