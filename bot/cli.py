@@ -266,10 +266,9 @@ def console(
 ) -> None:
     """The hosts' web console over the chats' database: the chat live, the agenda to steer,
     the boosts to choose. It never talks to the platforms: the worker carries commands out."""
-    import os
-
     from bot import bootstrap
-    from bot.console.server import DEFAULT_HOST, DEFAULT_PORT, bind, serve
+    from bot.console.server import bind, serve
+    from bot.console.wiring import console_app, console_secret, listen_address
     from bot.core.planning import next_plan
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure
@@ -277,7 +276,7 @@ def console(
     try:
         settings = bootstrap.Settings.from_env()
         configure(json=_json_logs(settings.log_format), level=settings.log_level)
-        secret = bootstrap.console_secret(token_env)
+        secret = console_secret(token_env)
         chats = bootstrap.load_chats(config)
         store = bootstrap.open_store(settings.database_url)
     except ConfigError as exc:
@@ -285,15 +284,8 @@ def console(
     except bootstrap.StoreUnavailable as exc:
         typer.echo(f"cannot open the database: {exc}", err=True)
         raise typer.Exit(1) from None
-    heroku = bool(os.environ.get("PORT"))
-    host = host or ("0.0.0.0" if heroku else DEFAULT_HOST)  # noqa: S104 (Heroku's router)
-    port = port if port is not None else int(os.environ.get("PORT") or DEFAULT_PORT)
-    app_ = bootstrap.console_app(
-        [(chat, lambda now, chat=chat: next_plan(chat, now)) for chat in chats],
-        store,
-        secret=secret,
-        clock=SystemClock(),
-    )
+    host, port, behind_proxy = listen_address(host, port)
+    plans = [(chat, lambda now, chat=chat: next_plan(chat, now)) for chat in chats]
     try:
         sock = bind(host, port)
     except OSError as exc:
@@ -301,7 +293,11 @@ def console(
         raise typer.Exit(1) from None
     typer.echo(f"Console on http://{host}:{sock.getsockname()[1]}/ (sign in with ${token_env})")
     try:
-        serve(app_, sock, behind_proxy=heroku)
+        serve(
+            console_app(plans, store, secret=secret, clock=SystemClock()),
+            sock,
+            behind_proxy=behind_proxy,
+        )
     finally:
         store.close()
 
@@ -309,28 +305,17 @@ def console(
 def _rehearsal_console(
     config: Any, plan: Any, store: Any, clock: Any, port: int, speed: float
 ) -> Any:
-    """The hosts' console on the rehearsal's database, on a thread, as `console` serves it."""
-    from bot import bootstrap
-    from bot.console.server import DEFAULT_HOST, ConsoleThread, bind
+    """The hosts' console on the rehearsal, on a thread, as `console` serves it."""
+    from bot.console.wiring import rehearsal_console
 
     try:
-        secret = bootstrap.console_secret(bootstrap.DEFAULT_CONSOLE_TOKEN_ENV)
-        sock = bind(DEFAULT_HOST, port)
+        shown = rehearsal_console(config, plan, store, clock=clock, port=port, speed=speed)
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except OSError as exc:
-        typer.echo(f"cannot listen on {DEFAULT_HOST}:{port}: {exc.strerror}", err=True)
+        typer.echo(f"cannot listen on port {port}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
-    shown = ConsoleThread(
-        bootstrap.console_app(
-            [(config, lambda _now: plan)], store, secret=secret, clock=clock, speed=speed
-        ),
-        sock,
-    )
-    shown.start()
-    typer.echo(
-        f"Console on http://{DEFAULT_HOST}:{shown.port}/ (sign in with $TWEETCHAT_CONSOLE_TOKEN)"
-    )
+    typer.echo(f"Console on http://127.0.0.1:{shown.port}/ (sign in with $TWEETCHAT_CONSOLE_TOKEN)")
     return shown
 
 

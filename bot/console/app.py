@@ -30,7 +30,14 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console.access import COOKIE, WRONG_SECRET_DELAY, Access, Session, csrf_matches
+from bot.console.access import (
+    COOKIE,
+    WRONG_SECRET_DELAY,
+    Access,
+    Session,
+    clean_name,
+    csrf_matches,
+)
 from bot.console.commands import BadCommand, parse_command
 from bot.console.live import Broadcaster
 from bot.console.openapi import OPENAPI
@@ -141,8 +148,6 @@ def create_app(
             access.failed(client(request))
             log.warning("console.signin_refused", client=client(request), via="bearer")
             return None, JSONResponse({"error": "wrong token"}, 401)
-        from bot.console.access import clean_name
-
         return clean_name(request.headers.get("x-host-name", "")) or "api", None
 
     def occurrence_chat(occurrence: str) -> ConsoleChat | None:

@@ -229,3 +229,19 @@ def test_the_console_does_not_start_without_its_secret(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "TWEETCHAT_CONSOLE_TOKEN is not set" in result.stderr
     assert "does not start without a secret" in result.stderr
+
+
+def test_the_session_cookie_is_httponly_strict_and_secure_over_https(tmp_path: Path) -> None:
+    with running_console(tmp_path, answers()) as rig, rig.client() as client:
+        plain = client.post("/signin", data={"name": "Ana", "secret": SECRET})
+        # Behind a proxy that ended https (Heroku's router says so in a header).
+        https = client.post(
+            "/signin",
+            data={"name": "Ana", "secret": SECRET},
+            headers={"X-Forwarded-Proto": "https"},
+        )
+    cookie = plain.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "secure" not in cookie.replace("console=", "")
+    assert "secure" in https.headers["set-cookie"].lower()

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 
 from bot.adapters.store_sql import SqlStore
-from bot.bootstrap import console_app, open_archive
+from bot.bootstrap import open_archive
 from bot.console.server import ConsoleThread, bind
+from bot.console.wiring import console_app
 from bot.core.agenda import Occurrence, PlannedPost, build_agenda
 from bot.core.model import ArchivedPost
 from bot.ports import Published
