@@ -328,7 +328,8 @@ def create_app(
         return JSONResponse(stored, 202)
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(OPENAPI)
+        _who, refused = await api_caller(request)
+        return refused or JSONResponse(OPENAPI)
 
     async def static_file(request: Request) -> Response:
         name = request.path_params["name"]

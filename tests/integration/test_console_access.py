@@ -36,11 +36,13 @@ def test_nothing_shows_and_nothing_changes_without_signing_in(tmp_path: Path) ->
         state = client.get(API)
         command = client.post(f"{API}/commands", json={"kind": "pause"})
         form = client.post("/chat/hexichat/commands", data={"kind": "pause"})
+        spec = client.get("/api/openapi.json")
 
         assert (page.status_code, page.headers["location"]) == (303, "/signin")
         assert stream.status_code == 401
         assert state.status_code == 401
         assert command.status_code == 401
+        assert spec.status_code == 401
         assert (form.status_code, form.headers["location"]) == (303, "/signin")
         for answer in (page, stream, state, command, form):
             assert "my secret answer" not in answer.text
