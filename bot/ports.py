@@ -234,6 +234,15 @@ class CuratingPlatform(Protocol):
         ...
 
 
+@runtime_checkable
+class Unboosting(Protocol):
+    """A platform where the bot can take a boost back (a host's un-boost, issue 14)."""
+
+    def unboost(self, post_id: str) -> None:
+        """Undo the bot's boost of the post; nothing happens if there is none."""
+        ...
+
+
 DecisionState = Literal["scored", "rejected", "offered", "boosting", "boosted", "failed"]
 
 

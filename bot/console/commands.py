@@ -37,10 +37,10 @@ def parse_command(
         raise BadCommand(f"kind: must be one of {', '.join(COMMAND_KINDS)}")
     command = HostCommand(id=0, occurrence=occurrence, kind=_kind(kind), by=by, created_at=now)
     platforms = config.platforms.names()
-    platform = _text(fields, "platform", required=kind in ("boost", "skip"))
+    platform = _text(fields, "platform", required=kind in ("boost", "unboost", "skip"))
     if platform is not None and platform not in platforms:
         raise BadCommand(f"platform: the chat is on {', '.join(platforms)}, not {platform!r}")
-    if kind in ("boost", "skip"):
+    if kind in ("boost", "unboost", "skip"):
         post_id = _text(fields, "post_id", required=True)
         return _with(command, platform=platform, post_id=post_id)
     if kind == "host_post":

@@ -101,7 +101,7 @@ class StateReader:
             "answers": [_post_view(p, returning, boosted) for p in answers],
             "others": [_post_view(p, returning, boosted) for p in others],
             "candidates": _candidates(decisions, current, _skipped(entries)),
-            "boosts": _boosts(decisions),
+            "boosts": _boosts(decisions, _taken_back(entries)),
             "caps": _caps(config, decisions, current),
             "numbers": self._numbers(occurrence, returning, now),
             "health": self._health(chat, occurrence, entries, now),
@@ -269,7 +269,19 @@ def _candidates(
     return views
 
 
-def _boosts(decisions: Sequence[BoostDecision]) -> list[dict[str, Any]]:
+def _taken_back(entries: dict[str, LedgerEntry]) -> set[tuple[str, str]]:
+    """(platform, post id) of the boosts a host took back."""
+    taken = set()
+    for entry in entries.values():
+        _, kind, platform, post_id = [*entry.key.rsplit("/", 3), "", "", ""][:4]
+        if kind == "unboost" and entry.state == "done":
+            taken.add((platform, post_id))
+    return taken
+
+
+def _boosts(
+    decisions: Sequence[BoostDecision], taken_back: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
     done = sorted(
         (d for d in decisions if d.state == "boosted"),
         key=lambda d: d.boosted_at or d.decided_at,
@@ -282,6 +294,7 @@ def _boosts(decisions: Sequence[BoostDecision]) -> list[dict[str, Any]]:
             "question": d.question,
             "boosted_at": iso_utc(d.boosted_at or d.decided_at),
             "reason": d.reason,
+            "taken_back": (d.platform, d.post_id) in taken_back,
         }
         for d in done
     ]

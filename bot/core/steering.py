@@ -20,11 +20,12 @@ from typing import Literal
 from bot.core.agenda import PlannedPost
 
 CommandKind = Literal[
-    "boost", "skip", "host_post", "shift", "pause", "resume", "next", "edit", "end"
+    "boost", "unboost", "skip", "host_post", "shift", "pause", "resume", "next", "edit", "end"
 ]
 CommandState = Literal["pending", "done", "refused", "failed"]
 COMMAND_KINDS: tuple[CommandKind, ...] = (
     "boost",
+    "unboost",
     "skip",
     "host_post",
     "shift",
@@ -56,7 +57,7 @@ class HostCommand:
     created_at: datetime
     state: CommandState = "pending"
     platform: str | None = None  # None: every platform of the chat
-    post_id: str | None = None  # boost, skip
+    post_id: str | None = None  # boost, unboost, skip
     slot: str | None = None  # edit: the question's slot, q3
     text: str | None = None  # host_post, edit
     minutes: float | None = None  # shift

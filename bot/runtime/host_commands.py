@@ -37,6 +37,8 @@ from bot.ports import (
     Ownership,
     PlatformError,
     PostingPlatform,
+    Published,
+    Unboosting,
 )
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
@@ -51,6 +53,11 @@ _THREAD_KINDS = ("intro", "question", "closing")
 def boost_key(occurrence: str, platform: str, post_id: str) -> str:
     """The ledger key of a boost: the curator's and the console's alike."""
     return f"{occurrence}/boost/{platform}/{post_id}"
+
+
+def unboost_key(occurrence: str, platform: str, post_id: str) -> str:
+    """The ledger key of a boost taken back by a host: once per post."""
+    return f"{occurrence}/unboost/{platform}/{post_id}"
 
 
 class HostCommandTask:
@@ -128,6 +135,8 @@ class HostCommandTask:
                 self._boost(command, log)
             elif command.kind == "skip":
                 self._skip(command, log)
+            elif command.kind == "unboost":
+                self._unboost(command, log)
             elif command.kind == "host_post":
                 self._host_post(command, log)
 
@@ -193,6 +202,9 @@ class HostCommandTask:
         if refused is not None:
             self._refuse(command, refused, log)
             return
+        if self._ledger.get(unboost_key(command.occurrence, name, post_id)) is not None:
+            self._refuse(command, "a host took its boost back: it stays un-boosted", log)
+            return
         key = boost_key(command.occurrence, name, post_id)
         entry = self._ledger.get(key)
         now = self._clock.now()
@@ -233,6 +245,49 @@ class HostCommandTask:
         self._save_boosted(command, post.question or 0, author_key(post.author), done_at)
         self._finish(command, "done", log, url=published.url)
         log.info("boost.done", post_id=post_id, platform=name, how="host", url=post.url)
+
+    def _unboost(self, command: HostCommand, log: Any) -> None:
+        """Take a boost back, once: under its own ledger key (a boost key stays done, so no
+        later tick boosts the post again)."""
+        name, post_id = command.platform or "", command.post_id or ""
+        platform = self._platforms.get(name)
+        if not isinstance(platform, Unboosting):
+            self._refuse(command, f"the bot cannot take a boost back on {name}", log)
+            return
+        boosted = self._ledger.get(boost_key(command.occurrence, name, post_id))
+        if boosted is None or boosted.state != "done":
+            self._refuse(command, "the bot has not boosted this post", log)
+            return
+        key = unboost_key(command.occurrence, name, post_id)
+        entry = self._ledger.get(key)
+        now = self._clock.now()
+        if entry is not None and entry.state == "done":
+            self._finish(command, "done", log, reason="un-boosted already")
+            return
+        if entry is None and not self._ledger.claim(
+            key, occurrence=command.occurrence, platform=name, planned_at=now, now=now
+        ):
+            return  # another worker has it under way
+        if entry is not None and entry.state == "failed" and not self._ledger.reclaim(key, now=now):
+            return
+        # Claimed, by this command or by a worker that crashed: un-boosting twice is harmless.
+        try:
+            call_with_retry(lambda: platform.unboost(post_id), stop_event=self._stop, log=log)
+        except PlatformError as exc:
+            self._ledger.mark(
+                key,
+                "failed",
+                error=exc.reason,
+                now=self._clock.now(),
+                occurrence=command.occurrence,
+                platform=name,
+                planned_at=now,
+            )
+            self._finish(command, "failed", log, reason=exc.reason)
+            return
+        self._ledger.record(key, Published(post_id, boosted.url or ""), now=self._clock.now())
+        self._finish(command, "done", log)
+        log.info("boost.undone", post_id=post_id, platform=name)
 
     def _skip(self, command: HostCommand, log: Any) -> None:
         """Never boost this post: its boost key is closed in the ledger, which the curator

@@ -160,14 +160,29 @@ def test_two_workers_carry_each_command_out_once(tmp_path: Path, mastodon: Masto
         ]
         for c in issued:
             wait_for(partial(state_of, commands, chat, c.id), timeout=15, what="done")
+        boosted = [s for s in mastodon.statuses_of(bot) if s["reblog"]]
+        # Then the boost is taken back, and stays so: boosting it again is refused.
+        issued.append(
+            commands.add(command(chat, "unboost", platform="mastodon", post_id=status_id))
+        )
+        wait_for(partial(state_of, commands, chat, issued[-1].id), timeout=15, what="undone")
+        again = commands.add(command(chat, "boost", platform="mastodon", post_id=status_id))
+        wait_for(partial(state_of, commands, chat, again.id), timeout=15, what="refused")
         one.kill()
         two.kill()
         output = one.output + two.output
 
     statuses = mastodon.statuses_of(bot)
-    assert len([s for s in statuses if s["reblog"] and s["reblog"]["id"] == status_id]) == 1
+    assert [s["reblog"]["id"] for s in boosted] == [status_id]
+    assert [s for s in statuses if s["reblog"]] == []
     assert len([s for s in statuses if "One host message" in s["content"]]) == 1
     finished = [e for e in one.events + two.events if e["event"] == "console.command_done"]
     assert sorted(e["command"] for e in finished) == [c.id for c in issued], output
-    assert [c.state for c in commands.commands(chat.occurrence.id)] == ["done"] * 3
+    assert [(c.state, c.reason) for c in commands.commands(chat.occurrence.id)] == [
+        ("done", None),
+        ("done", None),
+        ("done", None),
+        ("done", None),
+        ("refused", "a host took its boost back: it stays un-boosted"),
+    ]
     store.close()
