@@ -41,7 +41,8 @@ OPENAPI: dict[str, Any] = {
                     "kind": {"type": "string", "enum": list(COMMAND_KINDS)},
                     "platform": {
                         "type": "string",
-                        "description": "boost, unboost, skip: required; host_post: one platform, else all",
+                        "description": "boost, unboost, skip: required; host_post: one "
+                        "platform, else all",
                     },
                     "post_id": {"type": "string", "description": "boost, unboost, skip: the post"},
                     "text": {"type": "string", "description": "host_post, edit"},
