@@ -333,13 +333,6 @@ def run_chat(
         if archive is not None
         else []
     )
-    curators = (
-        curators_for(
-            config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
-        )
-        if archive is not None
-        else []
-    )
     steering, commands = (
         host_commands_for(
             config,
@@ -354,6 +347,19 @@ def run_chat(
         )
         if archive is not None
         else (None, None)
+    )
+    curators = (
+        curators_for(
+            config,
+            platforms,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=acting,
+            agenda_now=None if steering is None else lambda: steering.current()[1].posts,
+        )
+        if archive is not None
+        else []
     )
     wrapups = (
         wrapups_for(

@@ -96,9 +96,11 @@ def curators_for(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
 ) -> list[Any]:
     """A curator per platform that can boost: it boosts by the chat's rules (or, with
-    ``boost.mode: off``, only scores) and honours "stop" whatever the mode. None when
+    ``boost.mode: off``, only scores) and honours "stop" whatever the mode; its question
+    windows follow ``agenda_now`` (the agenda as the hosts steer it) if given. None when
     capture is off: there is nothing to curate, and the run must not outlast the chat."""
     if not config.follow.enabled:
         return []
@@ -124,6 +126,7 @@ def curators_for(
             clock=clock,
             stop_event=stop_event,
             log=log,
+            agenda_now=agenda_now,
         )
         for rules, platform in curating
     ]

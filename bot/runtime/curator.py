@@ -95,8 +95,11 @@ class Curator:
         clock: Clock,
         stop_event: threading.Event,
         log: Any,
+        agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
     ) -> None:
         self._config = config
+        # The agenda as the hosts' console steers it (issue 14): the windows follow it.
+        self._agenda_now = agenda_now
         self._rules = config.boost
         self._platform = platform
         self._name = platform.name
@@ -130,6 +133,8 @@ class Curator:
             return
         log.info("curate.start", mode=self._rules.mode, windows=len(windows))
         while not self._stop.is_set():
+            if self._agenda_now is not None:
+                windows = question_windows(self._agenda_now(), self._name, occurrence.end)
             try:
                 self.tick(occurrence, windows)
             except ShutdownRequested:
