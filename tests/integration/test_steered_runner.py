@@ -1,5 +1,6 @@
-"""The runner follows the hosts' commands while it runs: the scheduler's jobs move with a
-shift, and an early end drops the questions left and sends the closing at once. Real time
+"""The runner follows the hosts' commands while it runs: a question goes out as edited, the
+scheduler's jobs move with a shift, and an early end drops the questions left and sends the
+closing at once. Real time
 (APScheduler's), a few seconds; the posts printed by the console platform, the ledger read."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.support.console import wait_for
 SHIFT = timedelta(seconds=2)
 
 
-def test_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: Path) -> None:
+def test_an_edit_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: Path) -> None:
     clock = SystemClock()
     start = clock.now()
     occurrence = Occurrence("steer", "2026-12-02", start, start + timedelta(seconds=6))
@@ -95,6 +96,7 @@ def test_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: Path) ->
         )
 
     def host() -> None:
+        ask("edit", slot="q1", text="Q1, reworded by the hosts #Steer")
         ask("shift", minutes=SHIFT.total_seconds() / 60)
         wait_for(lambda: store.get(agenda[0].key), timeout=10, what="q1 out")
         ask("end")
@@ -118,5 +120,7 @@ def test_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: Path) ->
     assert closing.published_at is not None
     assert closing.published_at < agenda[2].at  # brought forward, not at its planned time
     assert "q2 #Steer" not in shown.getvalue()
-    assert [c.state for c in commands.commands(occurrence.id)] == ["done", "done"]
+    assert "Q1, reworded by the hosts #Steer" in shown.getvalue()
+    assert "q1 #Steer" not in shown.getvalue()
+    assert [c.state for c in commands.commands(occurrence.id)] == ["done", "done", "done"]
     store.close()
