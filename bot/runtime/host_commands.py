@@ -11,7 +11,7 @@ publisher, which recovers a post left claimed by a crash instead of posting it a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from bot.ports import (
     CurationStore,
     HostCommands,
     Ledger,
+    LedgerEntry,
     Ownership,
     PlatformError,
     PostingPlatform,
@@ -207,7 +208,6 @@ class HostCommandTask:
             return
         key = boost_key(command.occurrence, name, post_id)
         entry = self._ledger.get(key)
-        now = self._clock.now()
         if entry is not None and entry.state == "done":
             earlier = entry.claimed_at < command.created_at
             note = "boosted already" if earlier else None
@@ -216,32 +216,11 @@ class HostCommandTask:
         if entry is not None and entry.state == "missed":
             self._refuse(command, entry.error or "skipped", log)
             return
-        if entry is None and not self._ledger.claim(
-            key, occurrence=command.occurrence, platform=name, planned_at=now, now=now
-        ):
-            return  # another worker has it under way
-        if entry is not None and entry.state == "failed" and not self._ledger.reclaim(key, now=now):
-            return  # another worker took the retry
-        # Claimed, by this command or by a worker that crashed: boosting again returns the
-        # same boost, so finishing it is safe.
-        try:
-            published = call_with_retry(
-                lambda: platform.boost(post_id), stop_event=self._stop, log=log
-            )
-        except PlatformError as exc:
-            self._ledger.mark(
-                key,
-                "failed",
-                error=exc.reason,
-                now=self._clock.now(),
-                occurrence=command.occurrence,
-                platform=name,
-                planned_at=now,
-            )
-            self._finish(command, "failed", log, reason=exc.reason)
+        # Boosting again returns the same boost: finishing one a crash left claimed is safe.
+        published = self._once(command, key, entry, lambda: platform.boost(post_id), log)
+        if published is None:
             return
         done_at = self._clock.now()
-        self._ledger.record(key, published, now=done_at)
         self._save_boosted(command, post.question or 0, author_key(post.author), done_at)
         self._finish(command, "done", log, url=published.url)
         log.info("boost.done", post_id=post_id, platform=name, how="host", url=post.url)
@@ -260,19 +239,41 @@ class HostCommandTask:
             return
         key = unboost_key(command.occurrence, name, post_id)
         entry = self._ledger.get(key)
-        now = self._clock.now()
         if entry is not None and entry.state == "done":
             self._finish(command, "done", log, reason="un-boosted already")
             return
+
+        def unboost() -> Published:
+            platform.unboost(post_id)  # twice is harmless: the second finds no boost
+            return Published(post_id, boosted.url or "")
+
+        if self._once(command, key, entry, unboost, log) is None:
+            return
+        self._finish(command, "done", log)
+        log.info("boost.undone", post_id=post_id, platform=name)
+
+    def _once(
+        self,
+        command: HostCommand,
+        key: str,
+        entry: LedgerEntry | None,
+        action: Callable[[], Published],
+        log: Any,
+    ) -> Published | None:
+        """Claim ``key`` (or take a failed one back), act, record. A key a crash left
+        claimed is acted on again: every action here is idempotent on the server. None when
+        another worker has it (the command stays pending) or the action failed (the command
+        is settled as failed)."""
+        now = self._clock.now()
+        name = command.platform or ""
         if entry is None and not self._ledger.claim(
             key, occurrence=command.occurrence, platform=name, planned_at=now, now=now
         ):
-            return  # another worker has it under way
+            return None
         if entry is not None and entry.state == "failed" and not self._ledger.reclaim(key, now=now):
-            return
-        # Claimed, by this command or by a worker that crashed: un-boosting twice is harmless.
+            return None
         try:
-            call_with_retry(lambda: platform.unboost(post_id), stop_event=self._stop, log=log)
+            published: Published = call_with_retry(action, stop_event=self._stop, log=log)
         except PlatformError as exc:
             self._ledger.mark(
                 key,
@@ -284,10 +285,9 @@ class HostCommandTask:
                 planned_at=now,
             )
             self._finish(command, "failed", log, reason=exc.reason)
-            return
-        self._ledger.record(key, Published(post_id, boosted.url or ""), now=self._clock.now())
-        self._finish(command, "done", log)
-        log.info("boost.undone", post_id=post_id, platform=name)
+            return None
+        self._ledger.record(key, published, now=self._clock.now())
+        return published
 
     def _skip(self, command: HostCommand, log: Any) -> None:
         """Never boost this post: its boost key is closed in the ledger, which the curator

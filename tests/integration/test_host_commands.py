@@ -15,30 +15,25 @@ from bot.adapters.console import ConsolePlatform
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
-from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.steering import CommandKind, HostCommand
 from bot.ports import BoostDecision, Published
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering
 from tests.support.clock import ManualClock
+from tests.support.console import planned_post
 from tests.support.posts import OCCURRENCE, START, person, post
 
 GRACE = timedelta(minutes=5)
 OCC = Occurrence("hexichat", "2026-12-02", START, START + timedelta(hours=1))
 
 
-def planned(slot: str, minute: int, kind: str, replies_to: tuple[str, ...] = ()) -> PlannedPost:
-    return PlannedPost(
-        key=f"{OCCURRENCE}/{slot}/mastodon",
-        occurrence=OCCURRENCE,
-        slot=slot,
-        kind=kind,  # type: ignore[arg-type]
-        number=int(slot[1:]) if kind == "question" else None,
-        platform="mastodon",
-        at=START + timedelta(minutes=minute),
-        text=f"{slot} #HEXIchat",
-        replies_to=replies_to,
+def planned(
+    slot: str, minute: int, kind: PostKind, replies_to: tuple[str, ...] = ()
+) -> PlannedPost:
+    return planned_post(
+        OCCURRENCE, slot, START + timedelta(minutes=minute), kind, replies_to=replies_to
     )
 
 

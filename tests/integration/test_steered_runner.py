@@ -17,14 +17,14 @@ from bot.adapters.console import ConsolePlatform
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
-from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.steering import HostCommand
 from bot.runtime.clock import SystemClock
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.runner import OccurrenceRunner
 from bot.runtime.steering import Steering
-from tests.support.console import wait_for
+from tests.support.console import planned_post, wait_for
 
 SHIFT = timedelta(seconds=2)
 
@@ -34,17 +34,9 @@ def test_an_edit_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: 
     start = clock.now()
     occurrence = Occurrence("steer", "2026-12-02", start, start + timedelta(seconds=6))
 
-    def planned(slot: str, seconds: float, kind: str) -> PlannedPost:
-        return PlannedPost(
-            key=f"{occurrence.id}/{slot}/mastodon",
-            occurrence=occurrence.id,
-            slot=slot,
-            kind=kind,  # type: ignore[arg-type]
-            number=int(slot[1:]) if kind == "question" else None,
-            platform="mastodon",
-            at=start + timedelta(seconds=seconds),
-            text=f"{slot} #Steer",
-        )
+    def planned(slot: str, seconds: float, kind: PostKind) -> PlannedPost:
+        at = start + timedelta(seconds=seconds)
+        return planned_post(occurrence.id, slot, at, kind, tag="#Steer")
 
     agenda = [planned("q1", 2, "question"), planned("q2", 8, "question")]
     agenda.append(planned("closing", 12, "closing"))

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
 from bot.console.server import ConsoleThread, bind
 from bot.console.wiring import console_app
-from bot.core.agenda import Occurrence, PlannedPost, build_agenda
+from bot.core.agenda import Occurrence, PlannedPost, PostKind, build_agenda
 from bot.core.model import ArchivedPost
 from bot.ports import Published
 from tests.support.chat_files import write_chat
@@ -48,6 +48,29 @@ class ConsoleRig:
         match = _CSRF.search(page.text)
         assert match, page.text
         return client, match.group(1)
+
+
+def planned_post(
+    occurrence: str,
+    slot: str,
+    at: datetime,
+    kind: PostKind = "question",
+    *,
+    tag: str = "#HEXIchat",
+    replies_to: tuple[str, ...] = (),
+) -> PlannedPost:
+    """A post of an agenda on Mastodon, its text its slot and ``tag``: q3 #HEXIchat."""
+    return PlannedPost(
+        key=f"{occurrence}/{slot}/mastodon",
+        occurrence=occurrence,
+        slot=slot,
+        kind=kind,
+        number=int(slot[1:]) if kind == "question" else None,
+        platform="mastodon",
+        at=at,
+        text=f"{slot} {tag}",
+        replies_to=replies_to,
+    )
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:

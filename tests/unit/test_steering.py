@@ -6,24 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.steering import HostCommand, refusal, steer
+from tests.support.console import planned_post
 
 T0 = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
 OCC = Occurrence("hexichat", "2026-12-02", T0, T0 + timedelta(hours=1))
 
 
-def post(slot: str, minute: int, kind: str = "question") -> PlannedPost:
-    return PlannedPost(
-        key=f"{OCC.id}/{slot}/mastodon",
-        occurrence=OCC.id,
-        slot=slot,
-        kind=kind,  # type: ignore[arg-type]
-        number=int(slot[1:]) if kind == "question" else None,
-        platform="mastodon",
-        at=T0 + timedelta(minutes=minute),
-        text=f"{slot.upper()} text #HEXIchat",
-    )
+def post(slot: str, minute: int, kind: PostKind = "question") -> PlannedPost:
+    return planned_post(OCC.id, slot, T0 + timedelta(minutes=minute), kind)
 
 
 AGENDA = [post("intro", 0, "intro"), post("q1", 5), post("q2", 15), post("q3", 25)]
