@@ -109,7 +109,8 @@ def detect(api: Mastodon, settings: MastodonSettings, *, account_id: str) -> Ser
             Fallback(
                 "multi-status read (GET /api/v1/statuses?id[]=)",
                 "each curation tick re-reads the posts it may boost one by one "
-                "(GET /api/v1/statuses/:id), the newest first, within a request budget",
+                "(GET /api/v1/statuses/:id), within a request budget per tick, the least "
+                "recently read first",
                 "one request per post instead of one per 20; fewer posts re-read per tick",
             )
         )
