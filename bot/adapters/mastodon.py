@@ -46,6 +46,8 @@ from bot.ports import (
 _RECOVERY_WINDOW = 40
 # Mastodon serves at most 20 statuses per GET /api/v1/statuses?id[]=...
 _STATUSES_PER_REQUEST = 20
+# How far the server's clock may be behind ours, when looking for a post just sent.
+_CLOCK_SKEW = timedelta(minutes=2)
 # What a server answers for an endpoint it does not have.
 _NOT_OFFERED = (404, 405, 501)
 # Pages of 40 mentions read in one go (a cursor picks up the rest next time).
@@ -74,6 +76,8 @@ class MastodonPlatform:
         self._me: str | None = None
         self._capabilities: ServerCapabilities | None = None
         self._scopes: tuple[frozenset[str] | None] | None = None
+        # Keys of posts sent without an answer, and when: the post may exist already.
+        self._unanswered: dict[str, datetime] = {}
         self._log = (log or structlog.get_logger()).bind(platform=self.name)
 
     def capabilities(self) -> ServerCapabilities:
@@ -113,13 +117,36 @@ class MastodonPlatform:
         return account
 
     def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        with self._errors():
-            status = self.api.status_post(
+        return self._post_keyed(
+            text,
+            key,
+            partial(
+                self.api.status_post,
                 text,
                 in_reply_to_id=in_reply_to,
                 visibility=self._settings.visibility,
                 idempotency_key=key,
-            )
+            ),
+        )
+
+    def _post_keyed(self, text: str, key: str, send: Callable[[], Any]) -> Published:
+        """Send a post whose earlier attempt may have reached the server unanswered (a
+        timeout, a 502): not every server keeps ``Idempotency-Key``, so the bot's own
+        latest posts are looked through first."""
+        unanswered = self._unanswered.get(key)
+        if unanswered is not None:
+            found = self.find_own_post(text, since=unanswered - _CLOCK_SKEW)
+            if found is not None:
+                del self._unanswered[key]
+                return found
+        try:
+            with self._errors():
+                status = send()
+        except TransientError as exc:
+            if exc.retry_after is None:  # a rate limit is refused before anything is done
+                self._unanswered.setdefault(key, datetime.now(UTC))
+            raise
+        self._unanswered.pop(key, None)
         return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
 
     def find_own_post(self, text: str, *, since: datetime) -> Published | None:
@@ -243,11 +270,17 @@ class MastodonPlatform:
         return [m for m in map(self._mention, notes) if m is not None], cursor_after
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        with self._errors():
-            status = self.api.status_post(
-                text, in_reply_to_id=in_reply_to, visibility="direct", idempotency_key=key
-            )
-        return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
+        return self._post_keyed(
+            text,
+            key,
+            partial(
+                self.api.status_post,
+                text,
+                in_reply_to_id=in_reply_to,
+                visibility="direct",
+                idempotency_key=key,
+            ),
+        )
 
     def _author(self, account: Any) -> Author:
         # The archive's reading of an account (checked, plain-text bio and fields), so the

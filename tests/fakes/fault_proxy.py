@@ -123,8 +123,11 @@ class FaultProxy:
     proxy's address: Mastodon.py then opens its streams through the proxy too.
     """
 
-    def __init__(self, upstream_base_url: str) -> None:
+    def __init__(self, upstream_base_url: str, *, drop_headers: tuple[str, ...] = ()) -> None:
+        """``drop_headers``: request headers never forwarded, to play a server that ignores
+        them (``Idempotency-Key`` on servers without idempotent posting)."""
         parts = urlsplit(upstream_base_url)
+        self.dropped_headers = frozenset(h.lower() for h in drop_headers)
         if parts.scheme != "http" or parts.hostname is None or parts.path not in ("", "/"):
             raise ValueError(f"expected http://host[:port], got {upstream_base_url!r}")
         self._upstream = (parts.hostname, parts.port or 80)
@@ -455,7 +458,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         # Content-Length is recomputed because a chunked body arrives here decoded; Expect
         # has already been answered with 100 Continue by BaseHTTPRequestHandler.
-        dropped = _HOP_BY_HOP | _connection_tokens(self.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(self.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         for name, value in self.headers.items():
             if name.lower() not in dropped and name.lower() not in ("content-length", "expect"):
                 upstream.putheader(name, value)
