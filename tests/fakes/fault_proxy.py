@@ -124,8 +124,8 @@ class FaultProxy:
     """
 
     def __init__(self, upstream_base_url: str, *, drop_headers: tuple[str, ...] = ()) -> None:
-        """``drop_headers``: request headers never forwarded, to play a server that ignores
-        them (``Idempotency-Key`` on servers without idempotent posting)."""
+        """``drop_headers``: headers never relayed, either way, to play a server that ignores
+        or never sends them (``Idempotency-Key``, ``Link``)."""
         parts = urlsplit(upstream_base_url)
         self.dropped_headers = frozenset(h.lower() for h in drop_headers)
         if parts.scheme != "http" or parts.hostname is None or parts.path not in ("", "/"):
@@ -483,7 +483,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         # Chunked and close-delimited upstream bodies are re-chunked: the client connection
         # stays reusable and each upstream read reaches the client as it arrives.
         rechunk = has_body and (response.chunked or response.getheader("Content-Length") is None)
-        dropped = _HOP_BY_HOP | _connection_tokens(response.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(response.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         # send_response_only: the upstream's own Date and Server headers are relayed.
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():
