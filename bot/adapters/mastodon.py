@@ -23,7 +23,12 @@ from mastodon import (
     MastodonServerError,
 )
 
-from bot.adapters.mastodon_capabilities import ServerCapabilities, detect
+from bot.adapters.mastodon_capabilities import (
+    ONE_BY_ONE,
+    Fallback,
+    ServerCapabilities,
+    detect,
+)
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
@@ -37,6 +42,7 @@ from bot.ports import (
     PermanentError,
     PostState,
     Published,
+    Skipped,
     TagPage,
     TokenRefused,
     TransientError,
@@ -85,15 +91,18 @@ class MastodonPlatform:
         if self._capabilities is None:
             found = detect(self.api, self._settings, account_id=self.account_id())
             for fallback in found.fallbacks:
-                self._log.info(
-                    "server.fallback",
-                    capability=fallback.capability,
-                    instead=fallback.instead,
-                    cost=fallback.cost,
-                    server=found.described,
-                )
+                self._log_fallback(fallback, server=found.described)
             self._capabilities = found
         return self._capabilities
+
+    def _log_fallback(self, fallback: Fallback, **context: str) -> None:
+        self._log.info(
+            "server.fallback",
+            capability=fallback.capability,
+            instead=fallback.instead,
+            cost=fallback.cost,
+            **context,
+        )
 
     def max_characters(self) -> int:
         return self.capabilities().max_characters
@@ -176,14 +185,11 @@ class MastodonPlatform:
                 return self._fetch_batched(ids)
             except _NotOffered as exc:
                 # Detected at start, gone since (an upgrade rolled back, a proxy in front).
-                self._capabilities = replace(self.capabilities(), multi_status_read=False)
-                self._log.info(
-                    "server.fallback",
-                    capability="multi-status read (GET /api/v1/statuses?id[]=)",
-                    instead="re-read the posts one by one (GET /api/v1/statuses/:id)",
-                    cost="one request per post instead of one per 20",
-                    reason=str(exc),
+                found = self.capabilities()
+                self._capabilities = replace(
+                    found, multi_status_read=False, fallbacks=(*found.fallbacks, ONE_BY_ONE)
                 )
+                self._log_fallback(ONE_BY_ONE, reason=str(exc))
         return [state for post_id in ids if (state := self._fetch_one(post_id)) is not None]
 
     def refresh_limit(self, every: timedelta) -> int | None:
@@ -377,6 +383,8 @@ class MastodonPlatform:
         return [convert(s) for s in descendants or [] if isinstance(s, dict)]
 
     def fetch(self, post_id: str) -> Fetched | None:
+        from bot.adapters.mastodon_status import unwrapped
+
         with self._errors():
             try:
                 status = self.api.status(post_id)
@@ -384,7 +392,11 @@ class MastodonPlatform:
                 if _http_status(exc) in (404, 410):
                     return None
                 raise
-        return self._converter()(status)
+        found, asked = unwrapped(status, [post_id])
+        if asked is None:
+            reason = "malformed: the lookup answered with a boost of another post"
+            return Skipped(post_id, reason, expected=False)
+        return self._converter()(found)
 
     def open_stream(self, tag: str) -> EventStream:
         from bot.adapters.mastodon_follow import open_hashtag_stream, streaming_url
