@@ -127,18 +127,12 @@ class MastodonPlatform:
 
     def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
         return self._post_keyed(
-            text,
-            key,
-            partial(
-                self.api.status_post,
-                text,
-                in_reply_to_id=in_reply_to,
-                visibility=self._settings.visibility,
-                idempotency_key=key,
-            ),
+            text, key=key, in_reply_to=in_reply_to, visibility=self._settings.visibility
         )
 
-    def _post_keyed(self, text: str, key: str, send: Callable[[], Any]) -> Published:
+    def _post_keyed(
+        self, text: str, *, key: str, in_reply_to: str | None, visibility: str
+    ) -> Published:
         """Send a post whose earlier attempt may have reached the server unanswered (a
         timeout, a 502): not every server keeps ``Idempotency-Key``, so the bot's own
         latest posts are looked through first."""
@@ -150,7 +144,9 @@ class MastodonPlatform:
                 return found
         try:
             with self._errors():
-                status = send()
+                status = self.api.status_post(
+                    text, in_reply_to_id=in_reply_to, visibility=visibility, idempotency_key=key
+                )
         except TransientError as exc:
             if exc.retry_after is None:  # a rate limit is refused before anything is done
                 self._unanswered.setdefault(key, datetime.now(UTC))
@@ -276,17 +272,7 @@ class MastodonPlatform:
         return [m for m in map(self._mention, notes) if m is not None], cursor_after
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        return self._post_keyed(
-            text,
-            key,
-            partial(
-                self.api.status_post,
-                text,
-                in_reply_to_id=in_reply_to,
-                visibility="direct",
-                idempotency_key=key,
-            ),
-        )
+        return self._post_keyed(text, key=key, in_reply_to=in_reply_to, visibility="direct")
 
     def _author(self, account: Any) -> Author:
         # The archive's reading of an account (checked, plain-text bio and fields), so the

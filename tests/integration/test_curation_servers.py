@@ -23,16 +23,6 @@ from tests.support.mastodon_server import MastodonServer
 ONE_STATUS = re.compile(r"^/api/v1/statuses/([^/?]+)$")
 
 
-def fault(server: MastodonServer, path: str, status: int, *, method: str = "GET") -> None:
-    server.http.post(
-        "/api/v1/_mock/faults",
-        json={
-            "match": {"methods": [method], "path": path},
-            "effect": {"type": "status", "status": status},
-        },
-    ).raise_for_status()
-
-
 @pytest.fixture
 def proxy(mastodon: MastodonServer) -> Iterator[FaultProxy]:
     with FaultProxy(mastodon.base_url) as running:
@@ -50,7 +40,7 @@ def test_without_the_multi_status_read_each_tick_rereads_a_few_posts_and_still_b
     proxy: FaultProxy,
     logs: list[dict[str, Any]],
 ) -> None:
-    fault(mastodon, "/api/v1/statuses", 404)  # Mastodon before 4.3
+    mastodon.answer("^/api/v1/statuses/?$", 404)  # Mastodon before 4.3
     chat = chat_through(tmp_path, proxy, {"mode": "auto", "max_per_question": 1, "tick": "15s"})
     chat.person("host")
     for n in range(12):
@@ -100,7 +90,7 @@ def test_a_boost_the_server_refuses_is_recorded_as_the_authors_wish_and_never_re
     chat.clock.time = chat.windows[1].start
     guarded = chat.say("guarded", "A1 mine, not for boosting", question=1, favourites=3)
     fine = chat.say("open", "A1 boost away", question=1, favourites=1)
-    fault(mastodon, f"/api/v1/statuses/{guarded}/reblog", 403, method="POST")
+    mastodon.answer(f"^/api/v1/statuses/{guarded}/reblog$", 403, method="POST")
 
     chat.play(1)
 
