@@ -344,7 +344,13 @@ class MastodonPlatform:
         from bot.adapters.mastodon_doctor import allows, token_scopes
 
         if self._scopes is None:
-            self._scopes = (token_scopes(self.api),)
+            self._scopes = (
+                token_scopes(
+                    self.api,
+                    base=self._settings.instance,
+                    timeout=self._settings.request_timeout.total_seconds(),
+                ),
+            )
         return allows(self._scopes[0], capability)
 
     # -- following: the hashtag timeline, replies to the bot's posts, the stream (issue 3) --

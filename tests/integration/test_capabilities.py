@@ -147,3 +147,22 @@ def test_a_gotosocial_interaction_policy_refuses_only_when_it_clearly_excludes_t
     [state] = platform.fetch_posts([status["id"]])
 
     assert state.reblog_refused is refused
+
+
+def test_scopes_come_from_the_oauth_token_info_where_the_app_read_does_not_say(
+    mastodon: MastodonServer,
+) -> None:
+    # Mastodon before 4.3: /api/v1/apps/verify_credentials has no scopes; Doorkeeper's
+    # /oauth/token/info does (mastodon config/routes.rb, use_doorkeeper).
+    platform = platform_on(mastodon)  # a token made outside an app: the app read is a 401
+    mastodon.answer("^/oauth/token/info$", 200, {"resource_owner_id": "1", "scope": ["read"]})
+
+    allowed = [platform.allows(c) for c in ("read", "post", "boost")]
+
+    assert allowed == [True, False, False]
+
+
+def test_scopes_are_unknown_where_the_server_does_not_say(mastodon: MastodonServer) -> None:
+    platform = platform_on(mastodon)
+
+    assert [platform.allows(c) for c in ("read", "post", "boost")] == [None, None, None]
