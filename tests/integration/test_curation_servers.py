@@ -18,7 +18,7 @@ import pytest
 from bot.adapters.mastodon_budget import refresh_limit
 from tests.fakes.fault_proxy import FaultProxy
 from tests.integration.test_curation_mastodon import TICK, Chat, make_chat
-from tests.support.mastodon_server import MastodonServer
+from tests.support.mastodon_server import MastodonServer, running_mastodon
 
 ONE_STATUS = re.compile(r"^/api/v1/statuses/([^/?]+)$")
 
@@ -75,6 +75,26 @@ def test_without_the_multi_status_read_each_tick_rereads_a_few_posts_and_still_b
         "multi-status read (GET /api/v1/statuses?id[]=)"
     ]
     assert "one request per post" in fallbacks[0]["cost"]
+
+
+def test_the_budget_follows_the_rate_limit_the_server_announces(tmp_path: Path) -> None:
+    # A server that allows 100 requests per 5 minutes, and says so in X-RateLimit-*.
+    config = tmp_path / "mastodon_mock.toml"
+    config.write_text("[ratelimit]\nenabled = true\nlimit = 100\nwindow_seconds = 300\n")
+    with running_mastodon(config=config) as server, FaultProxy(server.base_url) as proxy:
+        server.answer("^/api/v1/statuses/?$", 404)
+        chat = chat_through(tmp_path, proxy, {"mode": "off", "tick": "45s"})
+        for n in range(8):
+            chat.person(f"p{n}")
+        chat.clock.time = chat.windows[1].start
+        for n in range(8):
+            chat.say(f"p{n}", f"A1 answer {n}", question=1)
+        before = len(proxy.log)
+        chat.curator.tick(chat.file.occurrence, chat.windows)
+        reads = [r for r in proxy.log[before:] if ONE_STATUS.match(r.path)]
+
+    assert chat.platform.capabilities().rate_limit == 100
+    assert len(reads) == 3  # a quarter of 100 per 5 minutes, per 45 s tick (11 at 300)
 
 
 def test_a_boost_the_server_refuses_is_recorded_as_the_authors_wish_and_never_retried(
