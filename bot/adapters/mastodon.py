@@ -6,6 +6,7 @@ after a short timeout, so that waiting is ours: logged, bounded and cut short by
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -81,6 +82,7 @@ class MastodonPlatform:
         )
         self._me: str | None = None
         self._capabilities: ServerCapabilities | None = None
+        self._detecting = threading.Lock()
         self._scopes: tuple[frozenset[str] | None] | None = None
         # Keys of posts sent without an answer, and when: the post may exist already.
         self._unanswered: dict[str, datetime] = {}
@@ -88,12 +90,14 @@ class MastodonPlatform:
 
     def capabilities(self) -> ServerCapabilities:
         """Detected once per process, with reads only; each fallback is logged once."""
-        if self._capabilities is None:
-            found = detect(self.api, self._settings, account_id=self.account_id())
-            for fallback in found.fallbacks:
-                self._log_fallback(fallback, server=found.described)
-            self._capabilities = found
-        return self._capabilities
+        # The follower, the curator and the posts ask from their own threads: once is enough.
+        with self._detecting:
+            if self._capabilities is None:
+                found = detect(self.api, self._settings, account_id=self.account_id())
+                for fallback in found.fallbacks:
+                    self._log_fallback(fallback, server=found.described)
+                self._capabilities = found
+            return self._capabilities
 
     def _log_fallback(self, fallback: Fallback, **context: str) -> None:
         self._log.info(
