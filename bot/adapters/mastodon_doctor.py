@@ -6,7 +6,6 @@ Everything here is read; nothing is posted, boosted, sent or edited to find out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 from urllib.parse import urljoin
@@ -53,24 +52,21 @@ def token_scopes(api: Mastodon, *, base: str, timeout: float) -> frozenset[str] 
 
 
 def _token_info(api: Mastodon, *, base: str, timeout: float) -> Any:
-    # Sent to the instance itself (the address in the chat file), like every API call.
+    # Sent to the instance itself (the address in the chat file), like every API call, on
+    # the platform's bounded session (a deadline and a size cap).
     try:
-        with api.session.get(
+        response = api.session.get(
             urljoin(base, OAUTH_INFO_PATH),
             headers={"Authorization": f"Bearer {api.access_token}", "User-Agent": "tweetchat"},
             timeout=timeout,
             allow_redirects=False,
-            stream=True,
-        ) as response:
-            if response.status_code != 200:
-                return None
-            body = response.raw.read(_MAX_INFO_BYTES + 1, decode_content=True)
-    except (requests.RequestException, OSError):
+        )
+    except requests.RequestException:
         return None
-    if len(body) > _MAX_INFO_BYTES:
+    if response.status_code != 200 or len(response.content) > _MAX_INFO_BYTES:
         return None
     try:
-        return json.loads(body)
+        return response.json()
     except ValueError:
         return None
 
