@@ -25,8 +25,8 @@ from bot.adapters.untrusted_fields import clean_line
 from bot.core.config_platforms import MastodonSettings
 
 NODEINFO_INDEX = "/.well-known/nodeinfo"
-# A NodeInfo document is a few hundred bytes; more is not one.
-_MAX_NODEINFO_BYTES = 64 * 1024
+# A NodeInfo document or a token's description is a few hundred bytes; more is not one.
+_MAX_DOCUMENT_BYTES = 64 * 1024
 # Pleroma and Akkoma say "2.7.2 (compatible; Akkoma 3.13.2)" in /api/v1/instance.
 _COMPATIBLE = re.compile(r"\(compatible;\s*([A-Za-z][\w.-]*)\s+([^)\s]+)\)")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -161,7 +161,7 @@ def read_nodeinfo(
 ) -> tuple[str, str] | None:
     """(software name, version) from NodeInfo, or None. Read without the token, and only
     from the server's own site: the index's link is untrusted."""
-    index = _get_json(session, urljoin(base, NODEINFO_INDEX), timeout=timeout)
+    index = read_json(session, urljoin(base, NODEINFO_INDEX), timeout=timeout)
     links = index.get("links") if isinstance(index, dict) else None
     if not isinstance(links, list):
         return None
@@ -177,7 +177,7 @@ def read_nodeinfo(
         target = urlsplit(href)
         if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
             continue
-        document = _get_json(session, href, timeout=timeout)
+        document = read_json(session, href, timeout=timeout)
         software = document.get("software") if isinstance(document, dict) else None
         if isinstance(software, dict) and isinstance(software.get("name"), str):
             version = software.get("version")
@@ -188,21 +188,22 @@ def read_nodeinfo(
     return None
 
 
-def _get_json(session: requests.Session, url: str, *, timeout: float) -> Any:
-    # The platform's bounded session (a deadline and a size cap), without the token: the
-    # session carries none, Mastodon.py adds it to its own requests only.
+def read_json(
+    session: requests.Session, url: str, *, timeout: float, token: str | None = None
+) -> Any:
+    """A small JSON document read on the platform's bounded session (a deadline and a size
+    cap), or None. Without ``token`` no credentials go: the session carries none, and
+    Mastodon.py adds them to its own requests only. No redirect is followed."""
     if urlsplit(url).scheme not in ("http", "https"):
         return None
+    headers = {"Accept": "application/json", "User-Agent": "tweetchat"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     try:
-        response = session.get(
-            url,
-            headers={"Accept": "application/json", "User-Agent": "tweetchat"},
-            timeout=timeout,
-            allow_redirects=False,
-        )
+        response = session.get(url, headers=headers, timeout=timeout, allow_redirects=False)
     except requests.RequestException:
         return None
-    if response.status_code != 200 or len(response.content) > _MAX_NODEINFO_BYTES:
+    if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
         return None
     try:
         return response.json()
