@@ -87,6 +87,12 @@ class FollowWindow:
     end: datetime
 
 
+def says_gone(looked_up: Fetched | None) -> bool:
+    """Whether a lookup's answer takes a post out of the archive. Only the server's word
+    does: gone (404, 410: None) or no longer public; never an answer of unexpected shape."""
+    return looked_up is None or (isinstance(looked_up, Skipped) and looked_up.hidden)
+
+
 def follow_window(
     occurrence: Occurrence, agenda: Sequence[PlannedPost], *, margin: timedelta, after: timedelta
 ) -> FollowWindow:
@@ -676,11 +682,17 @@ class _Capture:
             for post_id in unseen:
                 checked += 1
                 now_item = retried(partial(self.source.fetch, post_id))
-                if now_item is None or isinstance(now_item, Skipped):
+                if says_gone(now_item):
                     gone += 1
                     self._delete(post_id, reason="gone from the server")
+                elif isinstance(now_item, Skipped):
+                    log.warning("follow.kept", id=post_id, reason=now_item.reason)
                 else:
                     self._file(now_item, "settle")
+                    if now_item.id != post_id:
+                        # The lookup answered with another id: the same post, renamed (an
+                        # edit on some servers). The new copy replaces the old one.
+                        self._delete(post_id, reason=f"the server now calls it {now_item.id}")
         except (ShutdownRequested, PlatformError) as exc:
             reason = exc.reason if isinstance(exc, PlatformError) else "shutdown"
             log.warning("follow.unsettled", reason=reason)

@@ -132,8 +132,11 @@ class FaultProxy:
     proxy's address: Mastodon.py then opens its streams through the proxy too.
     """
 
-    def __init__(self, upstream_base_url: str) -> None:
+    def __init__(self, upstream_base_url: str, *, drop_headers: tuple[str, ...] = ()) -> None:
+        """``drop_headers``: headers never relayed, either way, to play a server that ignores
+        or never sends them (``Idempotency-Key``, ``Link``)."""
         parts = urlsplit(upstream_base_url)
+        self.dropped_headers = frozenset(h.lower() for h in drop_headers)
         if parts.scheme != "http" or parts.hostname is None or parts.path not in ("", "/"):
             raise ValueError(f"expected http://host[:port], got {upstream_base_url!r}")
         self._upstream = (parts.hostname, parts.port or 80)
@@ -468,7 +471,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         # Content-Length is recomputed because a chunked body arrives here decoded; Expect
         # has already been answered with 100 Continue by BaseHTTPRequestHandler.
-        dropped = _HOP_BY_HOP | _connection_tokens(self.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(self.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         for name, value in self.headers.items():
             if name.lower() not in dropped and name.lower() not in ("content-length", "expect"):
                 upstream.putheader(name, value)
@@ -489,7 +496,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         # Chunked and close-delimited upstream bodies are re-chunked: the client connection
         # stays reusable and each upstream read reaches the client as it arrives.
         rechunk = has_body and (response.chunked or response.getheader("Content-Length") is None)
-        dropped = _HOP_BY_HOP | _connection_tokens(response.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(response.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         # send_response_only: the upstream's own Date and Server headers are relayed.
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():

@@ -78,6 +78,20 @@ class MastodonServer:
             out.extend(batch)
             params["max_id"] = batch[-1]["id"]
 
+    def answer(
+        self, path_regex: str, status: int, body: Any = None, *, method: str = "GET"
+    ) -> None:
+        """From now on the server answers requests whose path matches ``path_regex`` with
+        ``status`` and ``body`` (mastodon_mock's fault rules): how a test plays another
+        server. Mastodon.py asks for some paths with a trailing "/", so a regex."""
+        effect: dict[str, Any] = {"type": "status", "status": status}
+        if body is not None:
+            effect["body"] = body
+        self.http.post(
+            "/api/v1/_mock/faults",
+            json={"match": {"methods": [method], "path_regex": path_regex}, "effect": effect},
+        ).raise_for_status()
+
     def post(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
         response = self.http.post(
             "/api/v1/statuses", json={"status": text, **fields}, headers=self.auth(account)
