@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from mastodon import (
     Mastodon,
     MastodonAPIError,
@@ -58,7 +59,7 @@ def _aware(value: Any) -> datetime | None:
 class MastodonPlatform:
     name = "mastodon"
 
-    def __init__(self, settings: MastodonSettings, *, token: str) -> None:
+    def __init__(self, settings: MastodonSettings, *, token: str, log: Any = None) -> None:
         self._settings = settings
         self.api = Mastodon(
             api_base_url=settings.instance,
@@ -70,7 +71,16 @@ class MastodonPlatform:
         )
         self._me: str | None = None
         self._home: str | None = None
-        self._streaming: str | None = None
+        self._streaming_url: str | None = None
+        self._log = log if log is not None else structlog.get_logger()
+        from bot.adapters.mastodon_streaming import HashtagStreaming
+
+        self._streaming = HashtagStreaming(
+            self._streaming_base,
+            token=token,
+            connect_timeout=settings.request_timeout.total_seconds(),
+            log=self._log,
+        )
 
     def max_characters(self) -> int:
         with self._errors():
@@ -274,14 +284,7 @@ class MastodonPlatform:
         return self._converter()(status)
 
     def open_stream(self, tag: str) -> EventStream:
-        from bot.adapters.mastodon_follow import open_hashtag_stream, streaming_url
-
-        return open_hashtag_stream(
-            streaming_url(self._streaming_base(), tag),
-            token=str(self.api.access_token),
-            connect_timeout=self._settings.request_timeout.total_seconds(),
-            convert=self._converter(),
-        )
+        return self._streaming.open(tag, self._converter())
 
     def _converter(self) -> Callable[[Any], Fetched]:
         # Resolved here, in the caller's thread: the stream's thread must not make requests.
@@ -290,16 +293,31 @@ class MastodonPlatform:
         return partial(to_post, home=self.home(), own_account_id=self.account_id())
 
     def _streaming_base(self) -> str:
-        # The stream may live on its own host; the instance says where (once per process).
-        if self._streaming is None:
+        # The stream may live on its own host; the instance says where (once per process),
+        # and mastodon_streaming decides whether the token may go there.
+        if self._streaming_url is None:
+            from bot.adapters.mastodon_streaming import streaming_base
+
+            base = streaming_base(
+                self._settings.instance,
+                self._advertised_streaming(),
+                allowed_hosts=self._settings.streaming_hosts,
+            )
+            if base.warning is not None:
+                self._log.warning("server.streaming_address_ignored", reason=base.warning)
+            self._streaming_url = base.url
+        return self._streaming_url
+
+    def _advertised_streaming(self) -> object:
+        # v2 (Mastodon 4.0+) first, then v1 for the older servers and the others.
+        try:
             with self._errors():
-                instance = self.api.instance_v2()
-            try:
-                base = instance["configuration"]["urls"]["streaming"]
-            except (KeyError, TypeError):
-                base = None
-            self._streaming = base if isinstance(base, str) and base else self._settings.instance
-        return self._streaming
+                v2 = self.api.instance_v2()
+            return _dig(v2, "configuration", "urls", "streaming")
+        except PermanentError:
+            with self._errors():
+                v1 = self.api.instance_v1()
+            return _dig(v1, "urls", "streaming_api")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -313,6 +331,14 @@ class MastodonPlatform:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except MastodonAPIError as exc:
             raise PermanentError(f"the server refused: {_describe(exc)}") from None
+
+
+def _dig(document: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
 
 
 def _http_status(exc: MastodonAPIError) -> int | None:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from bot.adapters.sse import SseLost, SseRefused, SseStream
 from bot.ports import (
@@ -33,6 +32,8 @@ TAG_PAGE_SIZE = 40
 STREAM_IDLE_SECONDS = 60.0
 # Real Mastodon says "status.update"; Mastodon.py's documentation and some servers use "_".
 _EDIT_EVENTS = ("status.update", "status_update")
+# The events whose payload is a status.
+STATUS_EVENTS = ("update", *_EDIT_EVENTS)
 
 Convert = Callable[[Mapping[str, Any]], Fetched]
 
@@ -66,14 +67,6 @@ def _param(info: Any, name: str) -> str | None:
     if isinstance(info, Mapping) and info.get(name) is not None:
         return str(info[name])
     return None
-
-
-def streaming_url(streaming_base: str, tag: str) -> str:
-    """``wss://streaming.example`` (as /api/v2/instance gives it) to the SSE hashtag URL."""
-    parts = urlsplit(streaming_base.rstrip("/"))
-    scheme = {"wss": "https", "ws": "http"}.get(parts.scheme, parts.scheme)
-    base = parts._replace(scheme=scheme).geturl()
-    return f"{base}/api/v1/streaming/hashtag?tag={quote(tag, safe='')}"
 
 
 def open_hashtag_stream(
@@ -131,7 +124,7 @@ class MastodonEventStream:
                 if record.problem is not None:
                     yield BadEvent(record.problem)
                     continue
-                event = self._event(record.event, record.data)
+                event = stream_event(record.event, record.data, self._convert)
                 if event is not None:
                     yield event
         except SseLost as exc:
@@ -142,18 +135,26 @@ class MastodonEventStream:
     def close(self) -> None:
         self._sse.close()
 
-    def _event(self, name: str | None, data: str | None) -> StreamEvent | None:
-        if name == "delete":
-            post_id = (data or "").strip()
-            if not post_id or len(post_id) > 64 or any(c.isspace() for c in post_id):
-                return BadEvent("a delete event without a usable id")
-            return DeleteEvent(post_id)
-        if name != "update" and name not in _EDIT_EVENTS:
-            return None  # notifications, filters, announcements: not the follower's business
-        try:
-            status = json.loads(data or "")
-        except ValueError:
-            return BadEvent(f"an {name} event that is not JSON")
-        if not isinstance(status, dict):
-            return BadEvent(f"an {name} event that is not a status")
-        return PostEvent(self._convert(status), edited=name in _EDIT_EVENTS)
+
+def stream_event(name: str | None, data: str | None, convert: Convert) -> StreamEvent | None:
+    """One event of Mastodon's streaming API, as SSE and WebSocket both carry it: a name
+    and a payload that is a status in JSON (``update``, edits) or a bare id (``delete``)."""
+    if name == "delete":
+        post_id = (data or "").strip()
+        if not post_id or len(post_id) > 64 or any(c.isspace() for c in post_id):
+            return BadEvent("a delete event without a usable id")
+        return DeleteEvent(post_id)
+    if name not in STATUS_EVENTS:
+        return None  # notifications, filters, announcements: not the follower's business
+    try:
+        status = json.loads(data or "")
+    except (ValueError, RecursionError):
+        return BadEvent(f"an {name} event that is not JSON")
+    return status_event(name, status, convert)
+
+
+def status_event(name: str, status: object, convert: Convert) -> StreamEvent:
+    """An ``update`` or edit event whose payload is already parsed."""
+    if not isinstance(status, dict):
+        return BadEvent(f"an {name} event that is not a status")
+    return PostEvent(convert(status), edited=name in _EDIT_EVENTS)

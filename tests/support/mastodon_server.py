@@ -78,6 +78,25 @@ class MastodonServer:
             out.extend(batch)
             params["max_id"] = batch[-1]["id"]
 
+    def fault(
+        self,
+        *,
+        path: str | None = None,
+        path_regex: str | None = None,
+        methods: tuple[str, ...] = ("GET",),
+        count: int | None = None,
+        **effect: Any,
+    ) -> None:
+        """Make the server answer matching requests (path only, no query) another way:
+        ``type="status", status=404`` (and ``body=...``, ``headers={...}``), ``"latency"``
+        with ``delay_ms``, ``"malformed"``... until ``reset``, or ``count`` times."""
+        match: dict[str, Any] = {"methods": list(methods)}
+        match.update({"path": path} if path is not None else {"path_regex": path_regex})
+        rule: dict[str, Any] = {"match": match, "effect": effect}
+        if count is not None:
+            rule["count"] = count
+        self.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
+
     def post(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
         response = self.http.post(
             "/api/v1/statuses", json={"status": text, **fields}, headers=self.auth(account)
