@@ -64,12 +64,12 @@ def streaming_base(
 
     if not isinstance(advertised, str):
         return refuse("is not text")
-    parts = urlsplit(advertised.strip())
-    scheme = _SCHEMES.get(parts.scheme.lower())
     try:
+        parts = urlsplit(advertised.strip())
         host, port = parts.hostname, parts.port
     except ValueError:
-        return refuse("has a malformed port")
+        return refuse("is malformed")
+    scheme = _SCHEMES.get(parts.scheme.lower())
     if scheme is None or not host or "\\" in advertised:
         return refuse("is not a ws, wss, http or https address")
     if parts.username is not None or parts.password is not None:

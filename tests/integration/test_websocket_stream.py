@@ -5,6 +5,7 @@ once, a bad message is one skipped event, refusals are told apart from trouble."
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -213,7 +214,7 @@ def test_a_server_that_drops_the_connection_is_a_lost_stream_and_nothing_listeni
 ) -> None:
     def drop(connection: ServerConnection) -> None:
         connection.send('{"event": "update", "payload": "{\\"id\\": \\"1\\"}"}')
-        connection.socket.close()
+        connection.socket.shutdown(socket.SHUT_RDWR)
 
     base = ws_server(drop)
     stream = open_websocket_stream(
