@@ -9,21 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from mastodon import (
     Mastodon,
     MastodonAPIError,
     MastodonNetworkError,
-    MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
 )
 
+from bot.adapters.mastodon_capabilities import ServerCapabilities, detect
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
@@ -32,20 +32,22 @@ from bot.ports import (
     Capability,
     EventStream,
     Fetched,
+    InteractionRefused,
     Mention,
     PermanentError,
     PostState,
     Published,
     TagPage,
+    TokenRefused,
     TransientError,
 )
 
 # How many of its own latest statuses the bot reads to recover a post after a crash.
 _RECOVERY_WINDOW = 40
-# Mastodon ids are positive snowflakes: no status has this one.
-_NO_SUCH_STATUS = "0"
 # Mastodon serves at most 20 statuses per GET /api/v1/statuses?id[]=...
 _STATUSES_PER_REQUEST = 20
+# What a server answers for an endpoint it does not have.
+_NOT_OFFERED = (404, 405, 501)
 # Pages of 40 mentions read in one go (a cursor picks up the rest next time).
 _MENTION_PAGES = 5
 
@@ -70,9 +72,10 @@ class MastodonPlatform:
             user_agent="tweetchat",
         )
         self._me: str | None = None
-        self._home: str | None = None
+        self._capabilities: ServerCapabilities | None = None
+        self._scopes: tuple[frozenset[str] | None] | None = None
+        self._log = (log or structlog.get_logger()).bind(platform=self.name)
         self._streaming_url: str | None = None
-        self._log = log if log is not None else structlog.get_logger()
         from bot.adapters.mastodon_streaming import HashtagStreaming
 
         self._streaming = HashtagStreaming(
@@ -82,19 +85,41 @@ class MastodonPlatform:
             log=self._log,
         )
 
+    def capabilities(self) -> ServerCapabilities:
+        """Detected once per process, with reads only; each fallback is logged once."""
+        if self._capabilities is None:
+            found = detect(self.api, self._settings, account_id=self.account_id())
+            for fallback in found.fallbacks:
+                self._log.info(
+                    "server.fallback",
+                    capability=fallback.capability,
+                    instead=fallback.instead,
+                    cost=fallback.cost,
+                    server=found.described,
+                )
+            self._capabilities = found
+        return self._capabilities
+
     def max_characters(self) -> int:
-        with self._errors():
-            instance = self.api.instance_v2()
-        try:
-            return int(instance["configuration"]["statuses"]["max_characters"])
-        except (KeyError, TypeError, ValueError):
-            return self._settings.max_characters
+        return self.capabilities().max_characters
 
     def account_id(self) -> str:
         if self._me is None:
-            with self._errors():
-                self._me = str(self.api.account_verify_credentials()["id"])
+            self._verify_credentials()
+        assert self._me is not None
         return self._me
+
+    def _verify_credentials(self) -> Any:
+        """The bot's account. Only this read can say the token is bad (401, 403)."""
+        with self._errors():
+            try:
+                account = self.api.account_verify_credentials()
+            except MastodonAPIError as exc:
+                if _http_status(exc) in (401, 403):
+                    raise TokenRefused(f"the server refused the token: {_describe(exc)}") from None
+                raise
+        self._me = str(account["id"])
+        return account
 
     def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
         with self._errors():
@@ -122,30 +147,82 @@ class MastodonPlatform:
     # Never a like or a follow: boosting is the only way the bot touches others' posts.
 
     def home(self) -> str:
-        if self._home is None:
-            with self._errors():
-                domain = self.api.instance_v2().get("domain")
-            self._home = str(domain or urlsplit(self._settings.instance).netloc).lower()
-        return self._home
+        return self.capabilities().domain
 
     def own_author(self) -> Author:
-        with self._errors():
-            account = self.api.account_verify_credentials()
-        return self._author(account)
+        return self._author(self._verify_credentials())
 
     def fetch_posts(self, ids: Sequence[str]) -> list[PostState]:
+        if self.capabilities().multi_status_read:
+            try:
+                return self._fetch_batched(ids)
+            except _NotOffered as exc:
+                # Detected at start, gone since (an upgrade rolled back, a proxy in front).
+                self._capabilities = replace(self.capabilities(), multi_status_read=False)
+                self._log.info(
+                    "server.fallback",
+                    capability="multi-status read (GET /api/v1/statuses?id[]=)",
+                    instead="re-read the posts one by one (GET /api/v1/statuses/:id)",
+                    cost="one request per post instead of one per 20",
+                    reason=str(exc),
+                )
+        return [state for post_id in ids if (state := self._fetch_one(post_id)) is not None]
+
+    def refresh_limit(self, every: timedelta) -> int | None:
+        from bot.adapters.mastodon_budget import refresh_limit
+
+        capabilities = self.capabilities()
+        if capabilities.multi_status_read:
+            return None
+        return refresh_limit(
+            limit=capabilities.rate_limit,
+            remaining=self.api.ratelimit_remaining if self.api.ratelimit_lastcall else None,
+            reset=self.api.ratelimit_reset,
+            every=every.total_seconds(),
+            now=time.time(),
+        )
+
+    def _fetch_batched(self, ids: Sequence[str]) -> list[PostState]:
         states = []
         for start in range(0, len(ids), _STATUSES_PER_REQUEST):
+            asked = list(ids[start : start + _STATUSES_PER_REQUEST])
             with self._errors():
-                statuses = self.api.statuses(list(ids[start : start + _STATUSES_PER_REQUEST]))
-            states += [state for state in map(self._post_state, statuses) if state is not None]
+                try:
+                    statuses = self.api.statuses(asked)
+                except MastodonAPIError as exc:
+                    if _http_status(exc) in _NOT_OFFERED:
+                        raise _NotOffered(_describe(exc)) from None
+                    raise
+            for status in statuses:
+                state = self._post_state(status, asked=asked)
+                if state is not None:
+                    states.append(state)
         return states
+
+    def _fetch_one(self, post_id: str) -> PostState | None:
+        with self._errors():
+            try:
+                status = self.api.status(post_id)
+            except MastodonAPIError as exc:
+                if _http_status(exc) in (404, 410):
+                    return None  # deleted, or hidden from the bot
+                raise
+        return self._post_state(status, asked=[post_id])
 
     def boost(self, post_id: str) -> Published:
         # Public: a boost is how the chat sees the answer. Mastodon answers a repeat with the
         # existing boost, which makes a retry after a crash harmless.
         with self._errors():
-            status = self.api.status_reblog(post_id, visibility="public")
+            try:
+                status = self.api.status_reblog(post_id, visibility="public")
+            except MastodonAPIError as exc:
+                # 403/422 to a boost: the author's policy (GoToSocial's interaction policy, a
+                # private post). A token without the scope says so in its message instead.
+                if _http_status(exc) in (403, 422) and "scope" not in str(exc).lower():
+                    raise InteractionRefused(
+                        f"the server refused the boost: {_describe(exc)}"
+                    ) from None
+                raise
         return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
 
     def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
@@ -188,20 +265,25 @@ class MastodonPlatform:
 
         return to_author(account, home=self.home())
 
-    def _post_state(self, status: Any) -> PostState | None:
+    def _post_state(self, status: Any, *, asked: Sequence[str]) -> PostState | None:
+        from bot.adapters.mastodon_status import reblog_refused, unwrapped
         from bot.adapters.untrusted_fields import Malformed
 
+        status, post_id = unwrapped(status, asked)
+        if post_id is None:
+            return None  # not one of the posts asked for
         try:
             author = self._author(status.get("account"))
         except Malformed:
             return None  # unreadable: not a candidate
         return PostState(
-            post_id=str(status["id"]),
+            post_id=post_id,
             visibility=str(status.get("visibility")),
             replies=int(status.get("replies_count") or 0),
             boosts=int(status.get("reblogs_count") or 0),
             favourites=int(status.get("favourites_count") or 0),
             author=author,
+            reblog_refused=reblog_refused(status),
         )
 
     def _mention(self, note: Any) -> Mention | None:
@@ -229,30 +311,25 @@ class MastodonPlatform:
     # -- doctor: what the token may do, found out without posting or boosting anything ----
 
     def account_facts(self) -> AccountFacts:
-        with self._errors():
-            account = self.api.account_verify_credentials()
+        from bot.adapters.mastodon_doctor import UNKNOWABLE, differences, server_facts
+
+        account = self._verify_credentials()
+        capabilities = self.capabilities()
         return AccountFacts(
             username=str(account["acct"]),
             bot=bool(account.get("bot")),
-            max_characters=self.max_characters(),
+            max_characters=capabilities.max_characters,
+            server=server_facts(capabilities),
+            differences=differences(capabilities),
+            unknowable=UNKNOWABLE,
         )
 
-    def probe(self, capability: Capability) -> None:
-        if capability == "read":
-            with self._errors():
-                self.api.timeline_home(limit=1)
-            return
-        # A blank post, and a boost of a status that cannot exist, pass the scope check and
-        # are then refused (422, 404); a token without the scope gets 403 before that.
-        with self._errors():
-            try:
-                if capability == "post":
-                    self.api.status_post("")
-                else:
-                    self.api.status_reblog(_NO_SUCH_STATUS)
-            except MastodonAPIError as exc:
-                if _http_status(exc) not in (404, 422):
-                    raise
+    def allows(self, capability: Capability) -> bool | None:
+        from bot.adapters.mastodon_doctor import allows, token_scopes
+
+        if self._scopes is None:
+            self._scopes = (token_scopes(self.api),)
+        return allows(self._scopes[0], capability)
 
     # -- following: the hashtag timeline, replies to the bot's posts, the stream (issue 3) --
     # The conversion and the stream live in mastodon_status / mastodon_follow.
@@ -279,8 +356,10 @@ class MastodonPlatform:
         with self._errors():
             try:
                 status = self.api.status(post_id)
-            except MastodonNotFoundError:
-                return None
+            except MastodonAPIError as exc:
+                if _http_status(exc) in (404, 410):
+                    return None
+                raise
         return self._converter()(status)
 
     def open_stream(self, tag: str) -> EventStream:
@@ -300,24 +379,13 @@ class MastodonPlatform:
 
             base = streaming_base(
                 self._settings.instance,
-                self._advertised_streaming(),
+                self.capabilities().streaming_url,
                 allowed_hosts=self._settings.streaming_hosts,
             )
             if base.warning is not None:
                 self._log.warning("server.streaming_address_ignored", reason=base.warning)
             self._streaming_url = base.url
         return self._streaming_url
-
-    def _advertised_streaming(self) -> object:
-        # v2 (Mastodon 4.0+) first, then v1 for the older servers and the others.
-        try:
-            with self._errors():
-                v2 = self.api.instance_v2()
-            return _dig(v2, "configuration", "urls", "streaming")
-        except PermanentError:
-            with self._errors():
-                v1 = self.api.instance_v1()
-            return _dig(v1, "urls", "streaming_api")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -333,12 +401,8 @@ class MastodonPlatform:
             raise PermanentError(f"the server refused: {_describe(exc)}") from None
 
 
-def _dig(document: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(document, dict):
-            return None
-        document = document.get(key)
-    return document
+class _NotOffered(Exception):
+    """The server has no such endpoint."""
 
 
 def _http_status(exc: MastodonAPIError) -> int | None:

@@ -168,15 +168,7 @@ def hostile_instance(mastodon: MastodonServer, streaming: object, *, v1: bool = 
         ("ws://localhost:{port}", False),
         ("https://localhost:{port}", False),
         ("wss://127.0.0.1.localhost:{port}", False),
-        pytest.param(
-            "ws://localhost:{port}",
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="home() reads /api/v2/instance only: the v1 fallback is the servers "
-                "branch's (issue 11)",
-            ),
-        ),
+        ("ws://localhost:{port}", True),
         # Issue 12 item 1: no scheme. Ignored with a warning, never a crash.
         ("localhost:{port}", False),
         ("//localhost:{port}", False),
