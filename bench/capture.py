@@ -62,9 +62,10 @@ def rss_mb(pid: int, field: str = "VmHWM") -> float:
 class Crowd:
     """Posts at a steady rate from many accounts, on a few threads."""
 
-    def __init__(self, server: MastodonServer, people: list[Account]) -> None:
+    def __init__(self, server: MastodonServer, people: list[Account], tag: str = TAG) -> None:
         self.server = server
         self.people = people
+        self.tag = tag
         self.created: dict[str, datetime] = {}
         self.lock = threading.Lock()
         self.local = threading.local()
@@ -79,7 +80,7 @@ class Crowd:
         who = self.people[n % len(self.people)]
         response = self._client().post(
             "/api/v1/statuses",
-            json={"status": f"A{1 + n % 6} bench answer {n} {TAG}"},
+            json={"status": f"A{1 + n % 6} bench answer {n} {self.tag}"},
             headers=self.server.auth(who),
         )
         response.raise_for_status()

@@ -373,6 +373,8 @@ class Skipped:
     in_reply_to: str | None = None
     # Not public, or a boost: expected. False: malformed or oversized, worth a warning.
     expected: bool = True
+    # The server shows it, but not publicly (any more): it has no place in the archive.
+    hidden: bool = False
 
 
 # A status as the platform served it. An ArchivedPost here has no occurrence, question or

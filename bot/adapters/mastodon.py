@@ -23,7 +23,12 @@ from mastodon import (
     MastodonServerError,
 )
 
-from bot.adapters.mastodon_capabilities import ServerCapabilities, detect
+from bot.adapters.mastodon_capabilities import (
+    ONE_BY_ONE,
+    Fallback,
+    ServerCapabilities,
+    detect,
+)
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
@@ -37,6 +42,7 @@ from bot.ports import (
     PermanentError,
     PostState,
     Published,
+    Skipped,
     TagPage,
     TokenRefused,
     TransientError,
@@ -46,6 +52,8 @@ from bot.ports import (
 _RECOVERY_WINDOW = 40
 # Mastodon serves at most 20 statuses per GET /api/v1/statuses?id[]=...
 _STATUSES_PER_REQUEST = 20
+# How far the server's clock may be behind ours, when looking for a post just sent.
+_CLOCK_SKEW = timedelta(minutes=2)
 # What a server answers for an endpoint it does not have.
 _NOT_OFFERED = (404, 405, 501)
 # Pages of 40 mentions read in one go (a cursor picks up the rest next time).
@@ -74,6 +82,8 @@ class MastodonPlatform:
         self._me: str | None = None
         self._capabilities: ServerCapabilities | None = None
         self._scopes: tuple[frozenset[str] | None] | None = None
+        # Keys of posts sent without an answer, and when: the post may exist already.
+        self._unanswered: dict[str, datetime] = {}
         self._log = (log or structlog.get_logger()).bind(platform=self.name)
         self._streaming_url: str | None = None
         from bot.adapters.mastodon_streaming import HashtagStreaming
@@ -90,15 +100,18 @@ class MastodonPlatform:
         if self._capabilities is None:
             found = detect(self.api, self._settings, account_id=self.account_id())
             for fallback in found.fallbacks:
-                self._log.info(
-                    "server.fallback",
-                    capability=fallback.capability,
-                    instead=fallback.instead,
-                    cost=fallback.cost,
-                    server=found.described,
-                )
+                self._log_fallback(fallback, server=found.described)
             self._capabilities = found
         return self._capabilities
+
+    def _log_fallback(self, fallback: Fallback, **context: str) -> None:
+        self._log.info(
+            "server.fallback",
+            capability=fallback.capability,
+            instead=fallback.instead,
+            cost=fallback.cost,
+            **context,
+        )
 
     def max_characters(self) -> int:
         return self.capabilities().max_characters
@@ -122,13 +135,36 @@ class MastodonPlatform:
         return account
 
     def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        with self._errors():
-            status = self.api.status_post(
+        return self._post_keyed(
+            text,
+            key,
+            partial(
+                self.api.status_post,
                 text,
                 in_reply_to_id=in_reply_to,
                 visibility=self._settings.visibility,
                 idempotency_key=key,
-            )
+            ),
+        )
+
+    def _post_keyed(self, text: str, key: str, send: Callable[[], Any]) -> Published:
+        """Send a post whose earlier attempt may have reached the server unanswered (a
+        timeout, a 502): not every server keeps ``Idempotency-Key``, so the bot's own
+        latest posts are looked through first."""
+        unanswered = self._unanswered.get(key)
+        if unanswered is not None:
+            found = self.find_own_post(text, since=unanswered - _CLOCK_SKEW)
+            if found is not None:
+                del self._unanswered[key]
+                return found
+        try:
+            with self._errors():
+                status = send()
+        except TransientError as exc:
+            if exc.retry_after is None:  # a rate limit is refused before anything is done
+                self._unanswered.setdefault(key, datetime.now(UTC))
+            raise
+        self._unanswered.pop(key, None)
         return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
 
     def find_own_post(self, text: str, *, since: datetime) -> Published | None:
@@ -158,14 +194,11 @@ class MastodonPlatform:
                 return self._fetch_batched(ids)
             except _NotOffered as exc:
                 # Detected at start, gone since (an upgrade rolled back, a proxy in front).
-                self._capabilities = replace(self.capabilities(), multi_status_read=False)
-                self._log.info(
-                    "server.fallback",
-                    capability="multi-status read (GET /api/v1/statuses?id[]=)",
-                    instead="re-read the posts one by one (GET /api/v1/statuses/:id)",
-                    cost="one request per post instead of one per 20",
-                    reason=str(exc),
+                found = self.capabilities()
+                self._capabilities = replace(
+                    found, multi_status_read=False, fallbacks=(*found.fallbacks, ONE_BY_ONE)
                 )
+                self._log_fallback(ONE_BY_ONE, reason=str(exc))
         return [state for post_id in ids if (state := self._fetch_one(post_id)) is not None]
 
     def refresh_limit(self, every: timedelta) -> int | None:
@@ -252,11 +285,17 @@ class MastodonPlatform:
         return [m for m in map(self._mention, notes) if m is not None], cursor_after
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        with self._errors():
-            status = self.api.status_post(
-                text, in_reply_to_id=in_reply_to, visibility="direct", idempotency_key=key
-            )
-        return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
+        return self._post_keyed(
+            text,
+            key,
+            partial(
+                self.api.status_post,
+                text,
+                in_reply_to_id=in_reply_to,
+                visibility="direct",
+                idempotency_key=key,
+            ),
+        )
 
     def _author(self, account: Any) -> Author:
         # The archive's reading of an account (checked, plain-text bio and fields), so the
@@ -353,6 +392,8 @@ class MastodonPlatform:
         return [convert(s) for s in descendants or [] if isinstance(s, dict)]
 
     def fetch(self, post_id: str) -> Fetched | None:
+        from bot.adapters.mastodon_status import unwrapped
+
         with self._errors():
             try:
                 status = self.api.status(post_id)
@@ -360,7 +401,11 @@ class MastodonPlatform:
                 if _http_status(exc) in (404, 410):
                     return None
                 raise
-        return self._converter()(status)
+        found, asked = unwrapped(status, [post_id])
+        if asked is None:
+            reason = "malformed: the lookup answered with a boost of another post"
+            return Skipped(post_id, reason, expected=False)
+        return self._converter()(found)
 
     def open_stream(self, tag: str) -> EventStream:
         return self._streaming.open(tag, self._converter())

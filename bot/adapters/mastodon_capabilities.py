@@ -46,6 +46,15 @@ class Fallback:
     cost: str
 
 
+ONE_BY_ONE = Fallback(
+    "multi-status read (GET /api/v1/statuses?id[]=)",
+    "each curation tick re-reads the posts it may boost one by one "
+    "(GET /api/v1/statuses/:id), within a request budget per tick, the least "
+    "recently read first",
+    "one request per post instead of one per 20; fewer posts re-read per tick",
+)
+
+
 @dataclass(frozen=True)
 class ServerCapabilities:
     """What the server said about itself. New capabilities add a field with a default."""
@@ -105,14 +114,7 @@ def detect(api: Mastodon, settings: MastodonSettings, *, account_id: str) -> Ser
         )
     multi = isinstance(_answer(lambda: api.statuses(["0"])), list)
     if not multi:
-        fallbacks.append(
-            Fallback(
-                "multi-status read (GET /api/v1/statuses?id[]=)",
-                "each curation tick re-reads the posts it may boost one by one "
-                "(GET /api/v1/statuses/:id), the newest first, within a request budget",
-                "one request per post instead of one per 20; fewer posts re-read per tick",
-            )
-        )
+        fallbacks.append(ONE_BY_ONE)
     sent_limit = api.ratelimit_limit if api.ratelimit_lastcall is not None else None
     return ServerCapabilities(
         software=software,

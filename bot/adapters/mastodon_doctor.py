@@ -79,4 +79,6 @@ def server_facts(capabilities: ServerCapabilities) -> tuple[ServerFact, ...]:
 
 
 def differences(capabilities: ServerCapabilities) -> tuple[str, ...]:
-    return tuple(f"{f.capability}: not offered; {f.instead}" for f in capabilities.fallbacks)
+    return tuple(
+        f"{f.capability}: not offered; {f.instead} (cost: {f.cost})" for f in capabilities.fallbacks
+    )

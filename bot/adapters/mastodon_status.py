@@ -47,7 +47,7 @@ def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None)
             return Skipped(post_id, "a boost, not a post", in_reply_to)
         visibility = status.get("visibility")
         if visibility != "public":
-            return Skipped(post_id, f"not public ({_short(visibility)})", in_reply_to)
+            return Skipped(post_id, f"not public ({_short(visibility)})", in_reply_to, hidden=True)
         content = status.get("content")
         if not isinstance(content, str):
             raise Malformed("content is not text")

@@ -20,6 +20,7 @@ from typing import Any
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
 from bot.core.curation import (
+    AUTHOR_POLICY,
     Assessment,
     Candidate,
     DoneBoost,
@@ -52,11 +53,14 @@ from bot.ports import (
     CuratingPlatform,
     CurationStore,
     DecisionState,
+    InteractionRefused,
     Ledger,
     LedgerEntry,
     Mention,
     PlatformError,
+    PostState,
     Published,
+    RefreshBudget,
 )
 from bot.runtime.clock import wait_until
 from bot.runtime.follower import follow_window
@@ -109,6 +113,11 @@ class Curator:
         self._log = log.bind(platform=platform.name)
         self._me: Author | None = None
         self._limit: int | None = None
+        # On a server that re-reads posts one by one: the tick each post was last re-read,
+        # so that a tick's few reads go round the window instead of the newest posts only.
+        self._ticks = 0
+        self._last_read: dict[str, int] = {}
+        self._states: dict[str, PostState] = {}
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -208,19 +217,39 @@ class Curator:
 
     def _refresh(self, posts: Sequence[ArchivedPost]) -> list[Candidate]:
         """Fresh counts, author and visibility for the window's posts, in batches. The
-        newest come first when a window is too big to re-read whole."""
-        chosen = sorted(posts, key=lambda p: p.created_at, reverse=True)[:MAX_REFRESH]
-        if not chosen:
+        newest come first when a window is too big to re-read whole. On a server that
+        re-reads one post per request, a tick re-reads only what the platform's budget
+        allows, the least recently read first."""
+        window = sorted(posts, key=lambda p: p.created_at, reverse=True)[:MAX_REFRESH]
+        if not window:
             return []
+        chosen = window
+        budget = (
+            self._platform.refresh_limit(self._rules.tick)
+            if isinstance(self._platform, RefreshBudget)
+            else None
+        )
+        if budget is not None and len(chosen) > budget:
+            # The least recently re-read first; the newest among them (sorted is stable).
+            chosen = sorted(chosen, key=lambda p: self._last_read.get(p.id, -1))[:budget]
+        self._ticks += 1
+        self._last_read.update((p.id, self._ticks) for p in chosen)
         states = {
             s.post_id: s
             for s in self._call(lambda: self._platform.fetch_posts([p.id for p in chosen]))
         }
-        candidates = []
         for post in chosen:
-            state = states.get(post.id)
+            if post.id in states:
+                self._states[post.id] = states[post.id]
+            else:
+                self._states.pop(post.id, None)  # deleted, or hidden from the bot
+        candidates = []
+        # A post not re-read this tick (a server without the batched read) counts with what
+        # its latest re-read said, a few ticks ago at most.
+        for post in window:
+            state = self._states.get(post.id)
             if state is None:
-                continue  # deleted, or hidden from the bot: the follower drops it
+                continue
             fresh = replace(
                 post,
                 replies=state.replies,
@@ -228,7 +257,7 @@ class Curator:
                 favourites=state.favourites,
                 author=state.author,
             )
-            candidates.append(Candidate(fresh, state.visibility))
+            candidates.append(Candidate(fresh, state.visibility, state.reblog_refused))
         return candidates
 
     def _facts(
@@ -388,12 +417,16 @@ class Curator:
         now = self._clock.now()
         log = self._log.bind(occurrence=occurrence.id, post_id=post.id)
         self._store.save_decision(self._scored(occurrence, scored, question, "boosting", now))
-        published = self._once(
-            self._boost_key(occurrence, post.id),
-            occurrence,
-            lambda: self._platform.boost(post.id),
-            log,
-        )
+        try:
+            published = self._once(
+                self._boost_key(occurrence, post.id),
+                occurrence,
+                lambda: self._platform.boost(post.id),
+                log,
+            )
+        except InteractionRefused as exc:
+            self._refused_by_author(occurrence, post, question, exc, log)
+            return False
         if published is None:
             self._store.save_decision(
                 self._scored(occurrence, scored, question, "failed", now, reason="boost failed")
@@ -424,9 +457,16 @@ class Curator:
         for post_id, entry in list(entries.items()):
             if entry.state != "claimed":
                 continue
-            published = self._once(
-                entry.key, occurrence, partial(self._platform.boost, post_id), log
-            )
+            try:
+                published = self._once(
+                    entry.key, occurrence, partial(self._platform.boost, post_id), log
+                )
+            except InteractionRefused as exc:
+                post = self._archive.get(self._name, post_id)
+                if post is not None:
+                    question = post.question if post.question is not None else -1
+                    self._refused_by_author(occurrence, post, question, exc, log)
+                continue
             if published is None:
                 continue
             decisions = self._store.decisions(occurrence.id, post_ids=[post_id])
@@ -446,6 +486,31 @@ class Curator:
             refreshed = self._ledger.get(entry.key)
             if refreshed is not None:
                 entries[post_id] = refreshed
+
+    def _refused_by_author(
+        self,
+        occurrence: Occurrence,
+        post: ArchivedPost,
+        question: int,
+        refusal: InteractionRefused,
+        log: Any,
+    ) -> None:
+        """The server refused the boost for its author: their wish, recorded, never retried
+        (the ledger keeps the key failed)."""
+        self._store.save_decision(
+            replace(
+                self._decision(occurrence, post, question, "rejected", self._clock.now()),
+                rule="author_policy",
+                reason=AUTHOR_POLICY,
+            )
+        )
+        log.info(
+            "boost.rejected",
+            post_id=post.id,
+            question=question,
+            rule="author_policy",
+            reason=refusal.reason,
+        )
 
     def _once(
         self,
@@ -471,6 +536,7 @@ class Curator:
         try:
             published = call_with_retry(action, stop_event=self._stop, log=log)
         except PlatformError as exc:
+            # Marked failed, so never tried again; a refusal by the author is theirs to log.
             self._ledger.mark(
                 key,
                 "failed",
@@ -480,6 +546,8 @@ class Curator:
                 platform=self._name,
                 planned_at=now,
             )
+            if isinstance(exc, InteractionRefused):
+                raise
             log.error("curate.action_failed", key=key, reason=exc.reason)
             return None
         self._ledger.record(key, published, now=self._clock.now())

@@ -686,11 +686,18 @@ class _Capture:
             for post_id in unseen:
                 checked += 1
                 now_item = retried(partial(self.source.fetch, post_id))
-                if now_item is None or isinstance(now_item, Skipped):
+                # Only the server's word takes a post out: gone (404, 410) or not public.
+                if now_item is None or (isinstance(now_item, Skipped) and now_item.hidden):
                     gone += 1
                     self._delete(post_id, reason="gone from the server")
+                elif isinstance(now_item, Skipped):
+                    log.warning("follow.kept", id=post_id, reason=now_item.reason)
                 else:
                     self._file(now_item, "settle")
+                    if now_item.id != post_id:
+                        # The lookup answered with another id: the same post, renamed (an
+                        # edit on some servers). The new copy replaces the old one.
+                        self._delete(post_id, reason=f"the server now calls it {now_item.id}")
         except (ShutdownRequested, PlatformError) as exc:
             reason = exc.reason if isinstance(exc, PlatformError) else "shutdown"
             log.warning("follow.unsettled", reason=reason)

@@ -26,8 +26,9 @@ class Profile:
     source: str
     # Fault rules of mastodon_mock (keyword arguments of MastodonServer.fault).
     faults: tuple[dict[str, Any], ...] = ()
-    # How our proxy in front reshapes the server; None: the bot talks to the mock itself.
+    # How our proxy in front reshapes the server; with neither, the bot talks to the mock.
     shape: ServerShape | None = None
+    drop_headers: tuple[str, ...] = ()
     stream: Literal["sse", "websocket", "polling"] = "sse"
     # The capabilities whose fallback the bot must announce (server.fallback) here.
     fallbacks: frozenset[str] = field(default_factory=frozenset)
@@ -37,10 +38,12 @@ class Profile:
         """The server shaped as this profile; yields the address the bot is given."""
         for rule in self.faults:
             mastodon.fault(**rule)
-        if self.shape is None:
+        if self.shape is None and not self.drop_headers:
             yield mastodon.base_url
             return
-        with FaultProxy(mastodon.base_url, shape=self.shape) as proxy:
+        with FaultProxy(
+            mastodon.base_url, shape=self.shape, drop_headers=self.drop_headers
+        ) as proxy:
             yield proxy.base_url
 
 
@@ -69,7 +72,8 @@ PROFILES = (
         source="snac2 mastoapi.c (hex ids, no /api/v1/streaming) and partial servers that "
         "ignore Idempotency-Key and page without Link",
         faults=({"path_regex": SSE, "type": "status", "status": 404},),
-        shape=ServerShape(hex_ids=True, link_headers=False, idempotency=False),
+        shape=ServerShape(hex_ids=True),
+        drop_headers=("Idempotency-Key", "Link"),
         stream="polling",
         fallbacks=frozenset({"streaming"}),
     ),

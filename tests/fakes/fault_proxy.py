@@ -125,9 +125,18 @@ class FaultProxy:
     proxy's address: Mastodon.py then opens its streams through the proxy too.
     """
 
-    def __init__(self, upstream_base_url: str, *, shape: ServerShape | None = None) -> None:
-        """``shape``: how the server in front differs from the upstream (ids, headers)."""
+    def __init__(
+        self,
+        upstream_base_url: str,
+        *,
+        drop_headers: tuple[str, ...] = (),
+        shape: ServerShape | None = None,
+    ) -> None:
+        """``drop_headers``: headers never relayed, either way, to play a server that ignores
+        or never sends them (``Idempotency-Key``, ``Link``). ``shape``: what else differs
+        from the upstream (ids)."""
         parts = urlsplit(upstream_base_url)
+        self.dropped_headers = frozenset(h.lower() for h in drop_headers)
         if parts.scheme != "http" or parts.hostname is None or parts.path not in ("", "/"):
             raise ValueError(f"expected http://host[:port], got {upstream_base_url!r}")
         self._upstream = (parts.hostname, parts.port or 80)
@@ -462,8 +471,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         upstream.putrequest(self.command, target, skip_host=True, skip_accept_encoding=True)
         # Content-Length is recomputed because a chunked body arrives here decoded; Expect
         # has already been answered with 100 Continue by BaseHTTPRequestHandler.
-        dropped = _HOP_BY_HOP | _connection_tokens(self.headers.get_all("Connection", []))
-        for name, value in shape.request_headers(dict(self.headers.items())).items():
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(self.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
+        for name, value in self.headers.items():
             if name.lower() not in dropped and name.lower() not in ("content-length", "expect"):
                 upstream.putheader(name, value)
         if body is not None:
@@ -484,8 +497,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if has_body and shape.rewrites_body(response.getheader("Content-Type", "")):
             body = shape.response_body(response.read())
             self.send_response_only(response.status, response.reason)
-            for name, value in shape.response_headers(response.getheaders()):
-                if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            dropped = _HOP_BY_HOP | cast(_ProxyServer, self.server).owner.dropped_headers
+            for name, value in response.getheaders():
+                if name.lower() not in dropped and name.lower() != "content-length":
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -494,10 +508,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         # Chunked and close-delimited upstream bodies are re-chunked: the client connection
         # stays reusable and each upstream read reaches the client as it arrives.
         rechunk = has_body and (response.chunked or response.getheader("Content-Length") is None)
-        dropped = _HOP_BY_HOP | _connection_tokens(response.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(response.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         # send_response_only: the upstream's own Date and Server headers are relayed.
         self.send_response_only(response.status, response.reason)
-        for name, value in shape.response_headers(response.getheaders()):
+        for name, value in response.getheaders():
             if name.lower() in dropped or (rechunk and name.lower() == "content-length"):
                 continue
             self.send_header(name, value)

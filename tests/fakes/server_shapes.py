@@ -1,19 +1,15 @@
-"""Shapes for the fault proxy: a Mastodon-API server that differs from mastodon_mock where
-the mock's own fault rules cannot express it (issue 11's conformance profiles).
+"""A shape for the fault proxy: a Mastodon-API server whose ids differ from mastodon_mock's,
+which the mock's own fault rules cannot express (issue 11's conformance profiles).
 
-A shape rewrites each request on its way to the mock and each answer on its way back:
-
-- ``HexIds``: ids are opaque hex strings both ways (as some servers hand them out), so a bot
-  that compares or converts ids as numbers breaks here;
-- no ``Link`` pagination header (GoToSocial before 0.16 and others page by ids alone);
-- ``Idempotency-Key`` ignored (dropped before the mock sees it).
+With ``hex_ids`` every id is an opaque hex string both ways (as snac hands them out), so a
+bot that compares or converts ids as numbers breaks here. Headers a server never sends or
+ignores are the proxy's ``drop_headers``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -39,11 +35,9 @@ def from_hex(value: str) -> str:
 
 @dataclass(frozen=True)
 class ServerShape:
-    """What differs from the mock; each flag is one difference."""
+    """What differs from the mock."""
 
     hex_ids: bool = False
-    link_headers: bool = True
-    idempotency: bool = True
 
     # -- the request, on its way to the mock ---------------------------------------------
 
@@ -60,11 +54,6 @@ class ServerShape:
         )
         return path + (f"?{query}" if query else "")
 
-    def request_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        if self.idempotency:
-            return dict(headers)
-        return {k: v for k, v in headers.items() if k.lower() != "idempotency-key"}
-
     def request_body(self, content_type: str, body: bytes | None) -> bytes | None:
         if not self.hex_ids or not body:
             return body
@@ -76,11 +65,6 @@ class ServerShape:
         return body
 
     # -- the answer, on its way back -----------------------------------------------------
-
-    def response_headers(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        if self.link_headers:
-            return headers
-        return [(k, v) for k, v in headers if k.lower() != "link"]
 
     def rewrites_body(self, content_type: str) -> bool:
         return self.hex_ids and content_type.startswith("application/json")
