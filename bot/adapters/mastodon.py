@@ -42,6 +42,7 @@ from bot.ports import (
     PermanentError,
     PostState,
     Published,
+    ServerFact,
     Skipped,
     TagPage,
     TokenRefused,
@@ -86,6 +87,7 @@ class MastodonPlatform:
         self._unanswered: dict[str, datetime] = {}
         self._log = (log or structlog.get_logger()).bind(platform=self.name)
         self._streaming_url: str | None = None
+        self._streaming_warning: str | None = None
         from bot.adapters.mastodon_streaming import HashtagStreaming
 
         self._streaming = HashtagStreaming(
@@ -354,14 +356,31 @@ class MastodonPlatform:
 
         account = self._verify_credentials()
         capabilities = self.capabilities()
+        streaming, streams_differently = self._streaming_facts()
         return AccountFacts(
             username=str(account["acct"]),
             bot=bool(account.get("bot")),
             max_characters=capabilities.max_characters,
-            server=server_facts(capabilities),
-            differences=differences(capabilities),
+            server=(*server_facts(capabilities), *streaming),
+            differences=(*differences(capabilities), *streams_differently),
             unknowable=UNKNOWABLE,
         )
+
+    def _streaming_facts(self) -> tuple[tuple[ServerFact, ...], tuple[str, ...]]:
+        self._streaming_base()
+        facts: list[ServerFact] = []
+        if self._streaming_warning is not None:
+            facts.append(
+                ServerFact(
+                    "streaming address",
+                    False,
+                    self._streaming_warning,
+                    fix="if that host is really the server's, name it in "
+                    "platforms.mastodon.streaming_hosts",
+                )
+            )
+        fact, difference = self._streaming.probe(self._converter())
+        return (*facts, fact), (difference,) if difference else ()
 
     def allows(self, capability: Capability) -> bool | None:
         from bot.adapters.mastodon_doctor import allows, token_scopes
@@ -429,6 +448,7 @@ class MastodonPlatform:
             )
             if base.warning is not None:
                 self._log.warning("server.streaming_address_ignored", reason=base.warning)
+            self._streaming_warning = base.warning
             self._streaming_url = base.url
         return self._streaming_url
 

@@ -23,11 +23,17 @@ from urllib.parse import quote, urlsplit
 
 from bot.adapters.mastodon_follow import Convert, open_hashtag_stream
 from bot.adapters.websocket_stream import open_websocket_stream, websocket_url
-from bot.ports import EventStream, NoStreaming, PermanentError
+from bot.ports import EventStream, NoStreaming, PermanentError, PlatformError, ServerFact
 
 StreamKind = Literal["sse", "websocket", "polling"]
 
 _SCHEMES = {"wss": "https", "https": "https", "ws": "http", "http": "http"}
+# The hashtag `doctor` opens a stream of (and closes at once) to find the kind.
+PROBE_TAG = "tweetchat"
+_INSTEAD: dict[StreamKind, str] = {
+    "websocket": "the WebSocket streaming API (/api/v1/streaming) instead",
+    "polling": "the hashtag timeline is polled instead",
+}
 
 # What each fallback costs the host, in the one log line that announces it.
 _COSTS: dict[StreamKind, str] = {
@@ -150,6 +156,30 @@ class HashtagStreaming:
         if self.kind is None:
             self._decide("websocket", sse_refusal)
         return stream
+
+    def probe(self, convert: Convert) -> tuple[ServerFact, str | None]:
+        """What `doctor` says about streaming: the kind, found by opening a stream (a read)
+        and closing it at once, and what the bot does differently, if anything."""
+        try:
+            stream = self.open(PROBE_TAG, convert)
+        except NoStreaming:
+            pass
+        except PlatformError as exc:
+            # Not the host's to fix: the chat tries again, and polls meanwhile.
+            detail = f"not known: the stream could not be opened now ({exc.reason})"
+            return ServerFact("streaming", True, detail), None
+        else:
+            events = stream.events()
+            stream.close()
+            for _ in events:  # ends at once, and frees the connection
+                pass
+        kind = self.kind or "polling"
+        if kind == "sse":
+            return ServerFact("streaming", True, "SSE (/api/v1/streaming/hashtag)"), None
+        detail = f"SSE not offered; {_INSTEAD[kind]}"
+        return ServerFact("streaming", True, detail), (
+            f"streaming: SSE not offered; {_INSTEAD[kind]} (cost: {_COSTS[kind]})"
+        )
 
     def _decide(self, kind: StreamKind, reason: str) -> None:
         self.kind = kind

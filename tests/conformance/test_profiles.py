@@ -19,8 +19,16 @@ from bot.adapters.archive_sql import SqlArchive
 from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
 from tests.conformance.profiles import PROFILES, Profile
+from tests.e2e.test_doctor_servers import what_the_server_holds
+from tests.e2e.test_operations import table_rows
 from tests.fakes.server_shapes import from_hex
-from tests.support.chat_files import RunningBot, log_events, tweetchat_env, write_chat
+from tests.support.chat_files import (
+    RunningBot,
+    log_events,
+    run_tweetchat,
+    tweetchat_env,
+    write_chat,
+)
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow
@@ -141,3 +149,39 @@ def test_the_same_chat_runs_on_every_server_profile(
         kinds = {e["instead"] for e in events if e.get("capability") == "streaming"}
         assert kinds == {profile.stream}, output
     assert not [e for e in events if e["event"] == "follow.error"], output
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
+def test_the_doctor_writes_nothing_and_names_the_stream_on_every_server_profile(
+    profile: Profile, mastodon: MastodonServer, tmp_path: Path
+) -> None:
+    bot = mastodon.account("confbot", bot=True)
+    mastodon.post(mastodon.account("ana"), f"Hello #{TAG}")
+    with profile.serve(mastodon) as instance:
+        chat = write_chat(tmp_path / "chat.yaml", instance=instance)
+        env = tweetchat_env(database=tmp_path / "store.sqlite3", token=bot.token)
+        assert run_tweetchat("db", "upgrade", env=env).returncode == 0
+        before = what_the_server_holds(mastodon, bot)
+        result = run_tweetchat("doctor", str(chat.path), env=env)
+        after = what_the_server_holds(mastodon, bot)
+    output = result.stdout + result.stderr
+
+    assert after == before
+    assert result.returncode == 0, output
+    streaming = table_rows(result.stdout)[("mastodon", "streaming")][1]
+    differs = result.stdout.rstrip().rsplit("\n\n", 1)[-1]
+    if profile.stream == "sse":
+        assert streaming.startswith("SSE"), output
+        assert "streaming:" not in differs, output
+    else:
+        assert streaming.startswith("SSE not offered"), output
+        kind = "WebSocket streaming API" if profile.stream == "websocket" else "polled"
+        assert kind in streaming, output
+        assert f"- streaming: SSE not offered; {_kind_line(profile)}" in differs, output
+    assert bot.token not in output
+
+
+def _kind_line(profile: Profile) -> str:
+    if profile.stream == "websocket":
+        return "the WebSocket streaming API (/api/v1/streaming) instead"
+    return "the hashtag timeline is polled instead"
