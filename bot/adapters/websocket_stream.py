@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
@@ -41,6 +42,9 @@ PING_TIMEOUT = 20.0
 # The closing handshake may take this long before the socket is simply dropped: ``close``
 # must end the reading thread within half a second.
 CLOSE_TIMEOUT = 0.25
+# What a subprotocol may be made of (RFC 9110 "token"); a token outside it goes only in
+# the Authorization header.
+_HEADER_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def websocket_url(base: str, tag: str) -> str:
@@ -63,7 +67,7 @@ def open_websocket_stream(
             # The token in headers, never in the address (addresses end up in access logs):
             # Mastodon reads Authorization, GoToSocial and Akkoma Sec-WebSocket-Protocol.
             additional_headers={"Authorization": f"Bearer {token}"},
-            subprotocols=[Subprotocol(token)],
+            subprotocols=[Subprotocol(token)] if _HEADER_TOKEN.fullmatch(token) else None,
             user_agent_header="tweetchat",
             # Environment proxies are not for a stream that carries the token.
             proxy=None,

@@ -9,7 +9,6 @@ at least one boost; the wrap-up posted; the stream of the kind the server offers
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +40,6 @@ POLLED_SPACING = 6.0
 # The killed worker's lease must lapse before the restarted one may act.
 LEASE_TTL = "1s"
 WRAPUP = "Thank you all for joining"
-
-
-def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in running.events:
-            if event["event"] in ("post.published", "post.recovered") and event["slot"] == slot:
-                return event
-        assert running.process.poll() is None, running.output
-        time.sleep(0.05)
-    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
 
 
 def edit(mastodon: MastodonServer, who: Any, status: dict[str, Any], text: str) -> None:
@@ -94,7 +82,7 @@ def test_the_same_chat_runs_on_every_server_profile(
             database=tmp_path / "store.sqlite3", token=bot.token, TWEETCHAT_LEASE_TTL=LEASE_TTL
         )
         with RunningBot(chat.path, env=env) as first:
-            q1 = published(first, "q1")
+            q1 = first.published("q1")
             tagged = mastodon.post(ana, f"A1 paper surveys in the waiting room #{TAG}")
             # People post on the server itself: the id the bot was given, in the server's form.
             q1_id = from_hex(q1["remote_id"]) if profile.shape else q1["remote_id"]
@@ -105,7 +93,7 @@ def test_the_same_chat_runs_on_every_server_profile(
             assert first.wait_for_event("boost.done", timeout=2 * spacing), first.output
             first.kill()
         with RunningBot(chat.path, env=env) as second:
-            published(second, "q2")
+            second.published("q2")
             edit(mastodon, ana, tagged, f"A1 paper surveys and QR codes #{TAG}")
             delete(mastodon, cat, gone)
             mastodon.post(cat, f"A2 a named lead reads them #{TAG}")

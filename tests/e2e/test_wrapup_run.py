@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,17 +22,6 @@ from tests.support.posts import person, post
 pytestmark = pytest.mark.slow
 
 TAG = "#WrapChat"
-
-
-def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    """The log event of the bot's post of ``slot``, once it is out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in running.events:
-            if event["event"] == "post.published" and event.get("slot") == slot:
-                return event
-        time.sleep(0.05)
-    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
 
 
 def test_run_posts_the_wrapup_once_and_writes_the_transcript(
@@ -78,7 +65,7 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
         store.close()
 
     with RunningBot(chat.path, env=env) as running:
-        asked = published(running, "q1")
+        asked = running.published("q1")
         answer = mastodon.post(ana, f"A1 paper surveys in the waiting room {TAG}")
         mastodon.post(ben, "comment cards, untagged", in_reply_to_id=asked["remote_id"])
         assert running.wait_for_event("wrapup.done", timeout=60) is not None, running.output

@@ -16,7 +16,11 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.adapters.websocket_stream import open_websocket_stream, websocket_url
+from bot.adapters.websocket_stream import (
+    WebSocketEventStream,
+    open_websocket_stream,
+    websocket_url,
+)
 from bot.ports import (
     BadEvent,
     DeleteEvent,
@@ -34,6 +38,15 @@ TAG = "WsChat"
 def status_id(status: Any) -> Skipped:
     """The conversion the adapter would do, reduced to what these tests look at."""
     return Skipped(str(status.get("id")), str(status.get("content")))
+
+
+TOKEN = "t0ken-of-the-bot"
+
+
+def open_ws(base: str, *, token: str = TOKEN) -> WebSocketEventStream:
+    return open_websocket_stream(
+        websocket_url(base, TAG), token=token, connect_timeout=3, convert=status_id
+    )
 
 
 class Reader:
@@ -65,9 +78,7 @@ def test_mastodon_websocket_events_arrive_in_order_and_close_ends_the_read_at_on
     mastodon: MastodonServer,
 ) -> None:
     ana = mastodon.account("ana")
-    stream = open_websocket_stream(
-        websocket_url(mastodon.base_url, TAG), token=ana.token, connect_timeout=3, convert=status_id
-    )
+    stream = open_ws(mastodon.base_url, token=ana.token)
     reader = Reader(stream.events())
     time.sleep(0.2)  # the server subscribes the connection once it is accepted
     posted = mastodon.post(ana, f"A1 first #{TAG}")
@@ -142,9 +153,7 @@ def test_bad_messages_are_skipped_one_by_one_and_the_stream_goes_on(
             pass
 
     base = ws_server(hostile)
-    stream = open_websocket_stream(
-        websocket_url(base, TAG), token="t0ken-of-the-bot", connect_timeout=3, convert=status_id
-    )
+    stream = open_ws(base)
     reader = Reader(stream.events())
     events = reader.wait_for(8)
     stream.close()
@@ -182,31 +191,16 @@ def test_a_refusal_is_permanent_and_a_rate_limit_carries_the_servers_reset(
 
     refusing = ws_server(never, _answer(404, {}))
     with pytest.raises(PermanentError, match="HTTP 404"):
-        open_websocket_stream(
-            websocket_url(refusing, TAG),
-            token="t0ken-of-the-bot",
-            connect_timeout=3,
-            convert=status_id,
-        )
+        open_ws(refusing)
     reset = str(int(time.time()) + 30)
     limiting = ws_server(never, _answer(429, {"X-RateLimit-Reset": reset}))
     with pytest.raises(TransientError) as limited:
-        open_websocket_stream(
-            websocket_url(limiting, TAG),
-            token="t0ken-of-the-bot",
-            connect_timeout=3,
-            convert=status_id,
-        )
+        open_ws(limiting)
     assert limited.value.retry_after is not None
     assert 25 < limited.value.retry_after <= 31
     failing = ws_server(never, _answer(502, {}))
     with pytest.raises(TransientError, match="HTTP 502"):
-        open_websocket_stream(
-            websocket_url(failing, TAG),
-            token="t0ken-of-the-bot",
-            connect_timeout=3,
-            convert=status_id,
-        )
+        open_ws(failing)
 
 
 def test_a_server_that_drops_the_connection_is_a_lost_stream_and_nothing_listening_a_failed_one(
@@ -217,9 +211,7 @@ def test_a_server_that_drops_the_connection_is_a_lost_stream_and_nothing_listeni
         connection.socket.shutdown(socket.SHUT_RDWR)
 
     base = ws_server(drop)
-    stream = open_websocket_stream(
-        websocket_url(base, TAG), token="t0ken-of-the-bot", connect_timeout=3, convert=status_id
-    )
+    stream = open_ws(base)
     reader = Reader(stream.events())
     assert reader.ended.wait(3)
     assert [type(e).__name__ for e in reader.received] == ["PostEvent"]
@@ -229,3 +221,25 @@ def test_a_server_that_drops_the_connection_is_a_lost_stream_and_nothing_listeni
         open_websocket_stream(
             "ws://127.0.0.1:9/api/v1/streaming", token="t", connect_timeout=2, convert=status_id
         )
+
+
+def test_the_token_goes_in_headers_never_in_the_address(ws_server: Callable[..., str]) -> None:
+    """Mastodon reads Authorization; GoToSocial and Akkoma read Sec-WebSocket-Protocol. A
+    token that a header token cannot carry goes in Authorization alone."""
+    seen: list[Request] = []
+
+    def record(connection: ServerConnection, request: Request) -> Response | None:
+        seen.append(request)
+        return None
+
+    def idle(connection: ServerConnection) -> None:
+        for _ in connection:
+            pass
+
+    base = ws_server(idle, record)
+    open_ws(base).close()
+    open_ws(base, token="a/b+c=").close()
+
+    assert [r.path for r in seen] == [f"/api/v1/streaming?stream=hashtag&tag={TAG}"] * 2
+    assert [r.headers.get("Authorization") for r in seen] == [f"Bearer {TOKEN}", "Bearer a/b+c="]
+    assert [r.headers.get("Sec-WebSocket-Protocol") for r in seen] == [TOKEN, None]
