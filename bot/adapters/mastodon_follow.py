@@ -23,6 +23,7 @@ from bot.ports import (
     Skipped,
     StreamEvent,
     TagPage,
+    TokenRefused,
     TransientError,
 )
 
@@ -92,6 +93,9 @@ def open_hashtag_stream(
             ) from None
         if exc.status >= 500 or exc.status == 408:
             raise TransientError(reason) from None
+        if exc.status == 401:
+            # The token, not the stream: no reason to think the server has no stream.
+            raise TokenRefused(reason) from None
         raise PermanentError(reason) from None
     return MastodonEventStream(sse, convert)
 

@@ -23,7 +23,14 @@ from urllib.parse import quote, urlsplit
 
 from bot.adapters.mastodon_follow import Convert, open_hashtag_stream
 from bot.adapters.websocket_stream import open_websocket_stream, websocket_url
-from bot.ports import EventStream, NoStreaming, PermanentError, PlatformError, ServerFact
+from bot.ports import (
+    EventStream,
+    NoStreaming,
+    PermanentError,
+    PlatformError,
+    ServerFact,
+    TokenRefused,
+)
 
 StreamKind = Literal["sse", "websocket", "polling"]
 
@@ -134,7 +141,7 @@ class HashtagStreaming:
                     convert=convert,
                 )
             except PermanentError as exc:
-                if self.kind == "sse":
+                if self.kind == "sse" or isinstance(exc, TokenRefused):
                     raise
                 sse_refusal = exc.reason
             else:
@@ -148,7 +155,7 @@ class HashtagStreaming:
                 convert=convert,
             )
         except PermanentError as exc:
-            if self.kind == "websocket":
+            if self.kind == "websocket" or isinstance(exc, TokenRefused):
                 raise
             self._why_polling = f"{sse_refusal}; {exc.reason}"
             self._decide("polling", self._why_polling)

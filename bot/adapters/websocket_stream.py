@@ -33,7 +33,7 @@ from bot.adapters.mastodon_follow import (
     stream_event,
 )
 from bot.adapters.sse import MAX_RECORD_BYTES
-from bot.ports import BadEvent, PermanentError, StreamEvent, TransientError
+from bot.ports import BadEvent, PermanentError, StreamEvent, TokenRefused, TransientError
 
 # Pings every so often; no pong within the timeout means a dead link (servers send no text
 # heartbeat over WebSocket, so silence alone says nothing).
@@ -91,6 +91,9 @@ def open_websocket_stream(
             ) from None
         if status >= 500 or status == 408:
             raise TransientError(reason) from None
+        if status == 401:
+            # The token, not the stream: no reason to think the server has no stream.
+            raise TokenRefused(reason) from None
         raise PermanentError(reason) from None
     except InvalidURI as exc:
         raise PermanentError(f"not a WebSocket address: {exc}") from None

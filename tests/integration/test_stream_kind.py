@@ -19,7 +19,7 @@ import pytest
 
 from bot.adapters.mastodon import MastodonPlatform
 from bot.core.config_platforms import MastodonSettings
-from bot.ports import EventStream, NoStreaming, PostEvent, StreamEvent
+from bot.ports import EventStream, NoStreaming, PermanentError, PostEvent, StreamEvent
 from tests.fakes.fault_proxy import FaultProxy
 from tests.support.mastodon_server import MastodonServer
 
@@ -207,3 +207,28 @@ def test_a_streaming_host_the_chat_file_allows_is_used(
         source.open_stream(TAG)
     assert b"GET /api/v1/streaming/hashtag?tag=" + TAG.encode() in listener.received
     assert bot.token.encode() in listener.received
+
+
+def test_a_refused_token_is_not_taken_for_a_server_without_streaming(
+    mastodon: MastodonServer, logs: list[dict[str, Any]]
+) -> None:
+    """A 401 says the token was refused, not that there is no stream: the bot tries the
+    stream again later rather than settling on polling for the run."""
+    mastodon.fault(path_regex=SSE_PATHS, type="status", status=401)
+    bot = mastodon.account("kindbot")
+    source = platform(mastodon.base_url, bot.token)
+
+    with pytest.raises(PermanentError, match="401") as refused:
+        source.open_stream(TAG)
+    assert not isinstance(refused.value, NoStreaming)
+    assert fallbacks(logs) == []
+
+
+def test_a_malformed_instance_answer_does_not_stop_the_stream(mastodon: MastodonServer) -> None:
+    """Issue 12 items 1 and 5, with the mock's own malformed-body fault on /api/v2/instance:
+    the stream is opened where the rest of the server's answers say, without a crash."""
+    mastodon.fault(path_regex=V2_INSTANCE, type="malformed")
+    bot = mastodon.account("kindbot")
+    source = platform(mastodon.base_url, bot.token)
+
+    assert streams_a_post(mastodon, source.open_stream(TAG), "A1 despite the instance")
