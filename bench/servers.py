@@ -16,7 +16,6 @@ under 180.
 
 from __future__ import annotations
 
-import argparse
 import re
 import signal
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
 
-from bench.capture import Crowd
+from bench.capture import Crowd, crowd_load
 from bot.adapters.sql_schema import archive_posts_table
 from tests.fakes.fault_proxy import FaultProxy, RequestRecord
 from tests.support.chat_files import RunningBot, tweetchat_env, write_chat
@@ -39,22 +38,9 @@ REBLOG = re.compile(r"^/api/v1/statuses/[^/?]+/reblog")
 
 
 def shape_as_mastodon_4_2(server: MastodonServer) -> None:
-    rules = [
-        ("^/api/v1/statuses/?$", 404, {"error": "Not Found"}),
-        (
-            "^/nodeinfo/2.0$",
-            200,
-            {"version": "2.0", "software": {"name": "mastodon", "version": "4.2.10"}},
-        ),
-    ]
-    for path, status, body in rules:
-        server.http.post(
-            "/api/v1/_mock/faults",
-            json={
-                "match": {"methods": ["GET"], "path_regex": path},
-                "effect": {"type": "status", "status": status, "body": body},
-            },
-        ).raise_for_status()
+    server.answer("^/api/v1/statuses/?$", 404, {"error": "Not Found"})
+    nodeinfo = {"version": "2.0", "software": {"name": "mastodon", "version": "4.2.10"}}
+    server.answer("^/nodeinfo/2.0$", 200, nodeinfo)
 
 
 def busiest_window(requests: list[RequestRecord]) -> int:
@@ -69,13 +55,7 @@ def busiest_window(requests: list[RequestRecord]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=2.0, help="posts per second")
-    parser.add_argument("--minutes", type=float, default=5.0, help="how long the crowd posts")
-    parser.add_argument("--people", type=int, default=40, help="accounts in the crowd")
-    args = parser.parse_args()
-    total = int(args.rate * args.minutes * 60)
-    load_seconds = total / args.rate
+    args, total, load_seconds = crowd_load(__doc__, rate=2.0, minutes=5.0)
 
     with running_mastodon() as server, tempfile.TemporaryDirectory() as tmp:
         bot = server.account("benchbot", bot=True)

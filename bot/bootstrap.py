@@ -160,7 +160,9 @@ def connect_platforms(
             register_secret(token)
             from bot.adapters.mastodon import MastodonPlatform
 
-            platforms["mastodon"] = MastodonPlatform(mastodon, token=token)
+            platforms["mastodon"] = MastodonPlatform(
+                mastodon, token=token, log=get_logger(chat=config.chat.id)
+            )
     if config.platforms.x is not None:
         x = _connect_x(config, env, problems)
         if x is not None:

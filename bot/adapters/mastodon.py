@@ -138,18 +138,12 @@ class MastodonPlatform:
 
     def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
         return self._post_keyed(
-            text,
-            key,
-            partial(
-                self.api.status_post,
-                text,
-                in_reply_to_id=in_reply_to,
-                visibility=self._settings.visibility,
-                idempotency_key=key,
-            ),
+            text, key=key, in_reply_to=in_reply_to, visibility=self._settings.visibility
         )
 
-    def _post_keyed(self, text: str, key: str, send: Callable[[], Any]) -> Published:
+    def _post_keyed(
+        self, text: str, *, key: str, in_reply_to: str | None, visibility: str
+    ) -> Published:
         """Send a post whose earlier attempt may have reached the server unanswered (a
         timeout, a 502): not every server keeps ``Idempotency-Key``, so the bot's own
         latest posts are looked through first."""
@@ -161,7 +155,9 @@ class MastodonPlatform:
                 return found
         try:
             with self._errors():
-                status = send()
+                status = self.api.status_post(
+                    text, in_reply_to_id=in_reply_to, visibility=visibility, idempotency_key=key
+                )
         except TransientError as exc:
             if exc.retry_after is None:  # a rate limit is refused before anything is done
                 self._unanswered.setdefault(key, datetime.now(UTC))
@@ -287,17 +283,7 @@ class MastodonPlatform:
         return [m for m in map(self._mention, notes) if m is not None], cursor_after
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        return self._post_keyed(
-            text,
-            key,
-            partial(
-                self.api.status_post,
-                text,
-                in_reply_to_id=in_reply_to,
-                visibility="direct",
-                idempotency_key=key,
-            ),
-        )
+        return self._post_keyed(text, key=key, in_reply_to=in_reply_to, visibility="direct")
 
     def _author(self, account: Any) -> Author:
         # The archive's reading of an account (checked, plain-text bio and fields), so the
@@ -386,7 +372,13 @@ class MastodonPlatform:
         from bot.adapters.mastodon_doctor import allows, token_scopes
 
         if self._scopes is None:
-            self._scopes = (token_scopes(self.api),)
+            self._scopes = (
+                token_scopes(
+                    self.api,
+                    base=self._settings.instance,
+                    timeout=self._settings.request_timeout.total_seconds(),
+                ),
+            )
         return allows(self._scopes[0], capability)
 
     # -- following: the hashtag timeline, replies to the bot's posts, the stream (issue 3) --

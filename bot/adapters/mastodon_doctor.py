@@ -6,14 +6,20 @@ Everything here is read; nothing is posted, boosted, sent or edited to find out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import urljoin
 
+import requests
 from mastodon import Mastodon, MastodonError
 
 from bot.adapters.mastodon_capabilities import ServerCapabilities
 from bot.ports import Capability, ServerFact
 
+OAUTH_INFO_PATH = "/oauth/token/info"
+# A token's description is a few hundred bytes; more is not one.
+_MAX_INFO_BYTES = 64 * 1024
 # Mastodon's scopes: the broad one, or the one granular scope that covers what the bot does.
 _NEEDED: dict[Capability, tuple[str, str]] = {
     "read": ("read", "read:statuses"),
@@ -31,19 +37,50 @@ UNKNOWABLE = (
 )
 
 
-def token_scopes(api: Mastodon) -> frozenset[str] | None:
-    """The token's scopes, where the server reports them (``/api/v1/apps/verify_credentials``
-    on Mastodon 4.3+); None when it does not say."""
+def token_scopes(api: Mastodon, *, base: str, timeout: float) -> frozenset[str] | None:
+    """The token's scopes, where the server reports them: ``/api/v1/apps/verify_credentials``
+    on Mastodon 4.3+, else OAuth's ``/oauth/token/info`` (Doorkeeper, older Mastodon); None
+    when neither says."""
     try:
         app: Any = api.app_verify_credentials()
     except MastodonError:
+        app = None
+    found = _scopes(app.get("scopes") if isinstance(app, dict) else None)
+    if found is None:
+        info = _token_info(api, base=base, timeout=timeout)
+        found = _scopes(info.get("scope", info.get("scopes")) if isinstance(info, dict) else None)
+    return found
+
+
+def _token_info(api: Mastodon, *, base: str, timeout: float) -> Any:
+    # Sent to the instance itself (the address in the chat file), like every API call.
+    try:
+        with api.session.get(
+            urljoin(base, OAUTH_INFO_PATH),
+            headers={"Authorization": f"Bearer {api.access_token}", "User-Agent": "tweetchat"},
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            if response.status_code != 200:
+                return None
+            body = response.raw.read(_MAX_INFO_BYTES + 1, decode_content=True)
+    except (requests.RequestException, OSError):
         return None
-    scopes = app.get("scopes") if isinstance(app, dict) else None
-    if isinstance(scopes, str):
-        scopes = scopes.split()
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+    if len(body) > _MAX_INFO_BYTES:
         return None
-    return frozenset(scopes)
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _scopes(value: Any) -> frozenset[str] | None:
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        return None
+    return frozenset(value)
 
 
 def allows(scopes: Collection[str] | None, capability: Capability) -> bool | None:

@@ -58,17 +58,13 @@ from bot.ports import (
     LedgerEntry,
     Mention,
     PlatformError,
-    PostState,
     Published,
-    RefreshBudget,
 )
 from bot.runtime.clock import wait_until
 from bot.runtime.follower import follow_window
+from bot.runtime.refresh import MAX_REFRESH, Refresher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
-# Posts of a window re-read per tick, the latest: five requests at most (20 per request).
-# Only these are read from the archive too: a busy chat's window holds many more.
-MAX_REFRESH = 100
 # Candidates listed for the hosts in approve mode.
 OFFERED = 5
 # Decisions that later ticks leave alone.
@@ -113,11 +109,7 @@ class Curator:
         self._log = log.bind(platform=platform.name)
         self._me: Author | None = None
         self._limit: int | None = None
-        # On a server that re-reads posts one by one: the tick each post was last re-read,
-        # so that a tick's few reads go round the window instead of the newest posts only.
-        self._ticks = 0
-        self._last_read: dict[str, int] = {}
-        self._states: dict[str, PostState] = {}
+        self._refresher = Refresher(platform, every=self._rules.tick, call=self._call)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -173,7 +165,7 @@ class Curator:
             end=window.end,
             limit=MAX_REFRESH + len(entries),
         )
-        candidates = self._refresh([p for p in posts if p.id not in entries])
+        candidates = self._refresher.candidates([p for p in posts if p.id not in entries])
         facts = self._facts(occurrence, entries, candidates)
         assessment = assess(candidates, self._rules, facts)
         decisions = {
@@ -214,51 +206,6 @@ class Curator:
         for post in self._archive.author_posts(occurrence.id, self._name, forgotten):
             self._archive.delete(self._name, post.id, occurrence=occurrence.id, now=now)
             log.info("optout.purged", post_id=post.id)
-
-    def _refresh(self, posts: Sequence[ArchivedPost]) -> list[Candidate]:
-        """Fresh counts, author and visibility for the window's posts, in batches. The
-        newest come first when a window is too big to re-read whole. On a server that
-        re-reads one post per request, a tick re-reads only what the platform's budget
-        allows, the least recently read first."""
-        window = sorted(posts, key=lambda p: p.created_at, reverse=True)[:MAX_REFRESH]
-        if not window:
-            return []
-        chosen = window
-        budget = (
-            self._platform.refresh_limit(self._rules.tick)
-            if isinstance(self._platform, RefreshBudget)
-            else None
-        )
-        if budget is not None and len(chosen) > budget:
-            # The least recently re-read first; the newest among them (sorted is stable).
-            chosen = sorted(chosen, key=lambda p: self._last_read.get(p.id, -1))[:budget]
-        self._ticks += 1
-        self._last_read.update((p.id, self._ticks) for p in chosen)
-        states = {
-            s.post_id: s
-            for s in self._call(lambda: self._platform.fetch_posts([p.id for p in chosen]))
-        }
-        for post in chosen:
-            if post.id in states:
-                self._states[post.id] = states[post.id]
-            else:
-                self._states.pop(post.id, None)  # deleted, or hidden from the bot
-        candidates = []
-        # A post not re-read this tick (a server without the batched read) counts with what
-        # its latest re-read said, a few ticks ago at most.
-        for post in window:
-            state = self._states.get(post.id)
-            if state is None:
-                continue
-            fresh = replace(
-                post,
-                replies=state.replies,
-                boosts=state.boosts,
-                favourites=state.favourites,
-                author=state.author,
-            )
-            candidates.append(Candidate(fresh, state.visibility, state.reblog_refused))
-        return candidates
 
     def _facts(
         self,
@@ -646,7 +593,7 @@ class Curator:
                 log.warning("approve.bad_number", number=n, listed=len(round_.post_ids))
         self._purge_forgotten(occurrence, self._clock.now(), log)
         posts = [self._archive.get(self._name, i) for i in wanted]
-        candidates = self._refresh(
+        candidates = self._refresher.candidates(
             [p for p in posts if p is not None and p.occurrence == occurrence.id]
         )
         entries = self._boost_entries(occurrence)

@@ -21,24 +21,14 @@ from tests.support.mastodon_server import Account, MastodonServer
 
 
 def shape_as_mastodon_3_5(server: MastodonServer) -> None:
-    rules: list[dict[str, Any]] = [
-        # Mastodon.py asks for "/api/v2/instance/": Mastodon answers with or without "/".
-        {"path_regex": "^/api/v2/instance/?$", "status": 404, "body": {"error": "Not Found"}},
-        {"path_regex": "^/api/v1/statuses/?$", "status": 404, "body": {"error": "Not Found"}},
-        {
-            "path_regex": "^/nodeinfo/2.0$",
-            "status": 200,
-            "body": {"version": "2.0", "software": {"name": "mastodon", "version": "3.5.19"}},
-        },
-    ]
-    for rule in rules:
-        server.http.post(
-            "/api/v1/_mock/faults",
-            json={
-                "match": {"methods": ["GET"], "path_regex": rule["path_regex"]},
-                "effect": {"type": "status", "status": rule["status"], "body": rule["body"]},
-            },
-        ).raise_for_status()
+    # Mastodon.py asks for "/api/v2/instance/": Mastodon answers with or without "/".
+    server.answer("^/api/v2/instance/?$", 404, {"error": "Not Found"})
+    server.answer("^/api/v1/statuses/?$", 404, {"error": "Not Found"})
+    server.answer(
+        "^/nodeinfo/2.0$",
+        200,
+        {"version": "2.0", "software": {"name": "mastodon", "version": "3.5.19"}},
+    )
 
 
 def what_the_server_holds(server: MastodonServer, bot: Account) -> dict[str, Any]:

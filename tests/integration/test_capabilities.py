@@ -17,16 +17,6 @@ from tests.support.mastodon_server import MastodonServer
 GONE = (404, {"error": "Not Found"})
 
 
-def answer(server: MastodonServer, path_regex: str, status: int, body: Any) -> None:
-    server.http.post(
-        "/api/v1/_mock/faults",
-        json={
-            "match": {"methods": ["GET"], "path_regex": path_regex},
-            "effect": {"type": "status", "status": status, "body": body},
-        },
-    ).raise_for_status()
-
-
 def platform_on(server: MastodonServer) -> MastodonPlatform:
     bot = server.account("capbot", bot=True)
     settings = MastodonSettings(instance=server.base_url, max_characters=640)
@@ -56,11 +46,10 @@ def test_akkoma_is_read_from_its_v1_instance_and_its_max_toot_chars(
     # Akkoma/Pleroma: /api/v1/instance says "(compatible; Akkoma x)" and max_toot_chars
     # (akkoma lib/pleroma/web/mastodon_api/views/instance_view.ex); no /api/v2/instance
     # before Akkoma 3.10, no multi-status read.
-    answer(mastodon, "^/api/v2/instance/?$", *GONE)
-    answer(mastodon, "^/api/v1/statuses/?$", *GONE)
-    answer(mastodon, "^/nodeinfo/2.0$", *GONE)
-    answer(
-        mastodon,
+    mastodon.answer("^/api/v2/instance/?$", *GONE)
+    mastodon.answer("^/api/v1/statuses/?$", *GONE)
+    mastodon.answer("^/nodeinfo/2.0$", *GONE)
+    mastodon.answer(
         "^/api/v1/instance/?$",
         200,
         {
@@ -91,8 +80,8 @@ def test_akkoma_is_read_from_its_v1_instance_and_its_max_toot_chars(
 
 def test_a_server_that_says_nothing_falls_back_to_the_chat_file(mastodon: MastodonServer) -> None:
     for path in ("^/api/v2/instance/?$", "^/api/v1/instance/?$", "^/api/v1/statuses/?$"):
-        answer(mastodon, path, 501, {"error": "Not implemented"})
-    answer(mastodon, "^/.well-known/nodeinfo$", *GONE)
+        mastodon.answer(path, 501, {"error": "Not implemented"})
+    mastodon.answer("^/.well-known/nodeinfo$", *GONE)
     platform = platform_on(mastodon)
 
     found = platform.capabilities()
@@ -109,8 +98,7 @@ def test_a_server_that_says_nothing_falls_back_to_the_chat_file(mastodon: Mastod
 
 def test_a_nodeinfo_link_to_another_site_is_not_followed(mastodon: MastodonServer) -> None:
     # The index is the server's word, but its links are untrusted input.
-    answer(
-        mastodon,
+    mastodon.answer(
         "^/.well-known/nodeinfo$",
         200,
         {
@@ -153,9 +141,28 @@ def test_a_gotosocial_interaction_policy_refuses_only_when_it_clearly_excludes_t
     alice = mastodon.account("alice")
     status = mastodon.post(alice, "A1 my answer #CapChat")
     body = {**status, "interaction_policy": {"can_reblog": policy}} if policy else status
-    answer(mastodon, "^/api/v1/statuses/?$", *GONE)  # read one by one, as GoToSocial does
-    answer(mastodon, f"^/api/v1/statuses/{status['id']}$", 200, body)
+    mastodon.answer("^/api/v1/statuses/?$", *GONE)  # read one by one, as GoToSocial does
+    mastodon.answer(f"^/api/v1/statuses/{status['id']}$", 200, body)
 
     [state] = platform.fetch_posts([status["id"]])
 
     assert state.reblog_refused is refused
+
+
+def test_scopes_come_from_the_oauth_token_info_where_the_app_read_does_not_say(
+    mastodon: MastodonServer,
+) -> None:
+    # Mastodon before 4.3: /api/v1/apps/verify_credentials has no scopes; Doorkeeper's
+    # /oauth/token/info does (mastodon config/routes.rb, use_doorkeeper).
+    platform = platform_on(mastodon)  # a token made outside an app: the app read is a 401
+    mastodon.answer("^/oauth/token/info$", 200, {"resource_owner_id": "1", "scope": ["read"]})
+
+    allowed = [platform.allows(c) for c in ("read", "post", "boost")]
+
+    assert allowed == [True, False, False]
+
+
+def test_scopes_are_unknown_where_the_server_does_not_say(mastodon: MastodonServer) -> None:
+    platform = platform_on(mastodon)
+
+    assert [platform.allows(c) for c in ("read", "post", "boost")] == [None, None, None]

@@ -18,19 +18,9 @@ import pytest
 from bot.adapters.mastodon_budget import refresh_limit
 from tests.fakes.fault_proxy import FaultProxy
 from tests.integration.test_curation_mastodon import TICK, Chat, make_chat
-from tests.support.mastodon_server import MastodonServer
+from tests.support.mastodon_server import MastodonServer, running_mastodon
 
 ONE_STATUS = re.compile(r"^/api/v1/statuses/([^/?]+)$")
-
-
-def fault(server: MastodonServer, path: str, status: int, *, method: str = "GET") -> None:
-    server.http.post(
-        "/api/v1/_mock/faults",
-        json={
-            "match": {"methods": [method], "path": path},
-            "effect": {"type": "status", "status": status},
-        },
-    ).raise_for_status()
 
 
 @pytest.fixture
@@ -50,7 +40,7 @@ def test_without_the_multi_status_read_each_tick_rereads_a_few_posts_and_still_b
     proxy: FaultProxy,
     logs: list[dict[str, Any]],
 ) -> None:
-    fault(mastodon, "/api/v1/statuses", 404)  # Mastodon before 4.3
+    mastodon.answer("^/api/v1/statuses/?$", 404)  # Mastodon before 4.3
     chat = chat_through(tmp_path, proxy, {"mode": "auto", "max_per_question": 1, "tick": "15s"})
     chat.person("host")
     for n in range(12):
@@ -87,6 +77,26 @@ def test_without_the_multi_status_read_each_tick_rereads_a_few_posts_and_still_b
     assert "one request per post" in fallbacks[0]["cost"]
 
 
+def test_the_budget_follows_the_rate_limit_the_server_announces(tmp_path: Path) -> None:
+    # A server that allows 100 requests per 5 minutes, and says so in X-RateLimit-*.
+    config = tmp_path / "mastodon_mock.toml"
+    config.write_text("[ratelimit]\nenabled = true\nlimit = 100\nwindow_seconds = 300\n")
+    with running_mastodon(config=config) as server, FaultProxy(server.base_url) as proxy:
+        server.answer("^/api/v1/statuses/?$", 404)
+        chat = chat_through(tmp_path, proxy, {"mode": "off", "tick": "45s"})
+        for n in range(8):
+            chat.person(f"p{n}")
+        chat.clock.time = chat.windows[1].start
+        for n in range(8):
+            chat.say(f"p{n}", f"A1 answer {n}", question=1)
+        before = len(proxy.log)
+        chat.curator.tick(chat.file.occurrence, chat.windows)
+        reads = [r for r in proxy.log[before:] if ONE_STATUS.match(r.path)]
+
+    assert chat.platform.capabilities().rate_limit == 100
+    assert len(reads) == 3  # a quarter of 100 per 5 minutes, per 45 s tick (11 at 300)
+
+
 def test_a_boost_the_server_refuses_is_recorded_as_the_authors_wish_and_never_retried(
     tmp_path: Path,
     mastodon: MastodonServer,
@@ -100,7 +110,7 @@ def test_a_boost_the_server_refuses_is_recorded_as_the_authors_wish_and_never_re
     chat.clock.time = chat.windows[1].start
     guarded = chat.say("guarded", "A1 mine, not for boosting", question=1, favourites=3)
     fine = chat.say("open", "A1 boost away", question=1, favourites=1)
-    fault(mastodon, f"/api/v1/statuses/{guarded}/reblog", 403, method="POST")
+    mastodon.answer(f"^/api/v1/statuses/{guarded}/reblog$", 403, method="POST")
 
     chat.play(1)
 

@@ -23,7 +23,7 @@ from bot.runtime.clock import SystemClock
 from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger
 from tests.fakes.fault_proxy import FaultProxy
-from tests.support.mastodon_server import MastodonServer, running_mastodon
+from tests.support.mastodon_server import Account, MastodonServer, running_mastodon
 
 TAG = "PollChat"
 POLL = timedelta(seconds=3)
@@ -38,6 +38,24 @@ def no_streaming(tmp_path: Path) -> Iterator[MastodonServer]:
         yield server
 
 
+def polling_follower(
+    proxy: FaultProxy, bot: Account, store: SqlStore, *, margin: timedelta
+) -> Follower:
+    """The follower of the bot's account, through the proxy, polling every POLL."""
+    platform = MastodonPlatform(MastodonSettings(instance=proxy.base_url), token=bot.token)
+    return Follower(
+        source=platform,
+        archive=SqlArchive(store.engine),
+        ledger=store,
+        clock=SystemClock(),
+        stop_event=threading.Event(),
+        tag=TAG,
+        settings=Follow(margin=margin, poll_interval=POLL),
+        after_end=timedelta(0),
+        log=get_logger(),
+    )
+
+
 def test_without_streaming_the_hashtag_is_polled_and_nothing_is_missed(
     no_streaming: MastodonServer, tmp_path: Path
 ) -> None:
@@ -48,18 +66,7 @@ def test_without_streaming_the_hashtag_is_polled_and_nothing_is_missed(
     now = SystemClock().now()
     occurrence = Occurrence("pollchat", "2026-12-02", now, now + WINDOW)
     with FaultProxy(server.base_url) as proxy, capture_logs() as logs:
-        platform = MastodonPlatform(MastodonSettings(instance=proxy.base_url), token=bot.token)
-        follower = Follower(
-            source=platform,
-            archive=archive,
-            ledger=store,
-            clock=SystemClock(),
-            stop_event=threading.Event(),
-            tag=TAG,
-            settings=Follow(margin=timedelta(seconds=1), poll_interval=POLL),
-            after_end=timedelta(0),
-            log=get_logger(),
-        )
+        follower = polling_follower(proxy, bot, store, margin=timedelta(seconds=1))
         thread = threading.Thread(target=follower.run, args=(occurrence, []))
         thread.start()
         posted = []
@@ -96,18 +103,7 @@ def test_without_link_headers_the_timeline_is_paged_by_ids(
     # More than two pages of 40 before the bot starts, more than one page between polls.
     posted = [server.post(alice, f"A1 early {n} #{TAG}")["id"] for n in range(90)]
     with FaultProxy(server.base_url, drop_headers=("Link",)) as proxy:
-        platform = MastodonPlatform(MastodonSettings(instance=proxy.base_url), token=bot.token)
-        follower = Follower(
-            source=platform,
-            archive=archive,
-            ledger=store,
-            clock=SystemClock(),
-            stop_event=threading.Event(),
-            tag=TAG,
-            settings=Follow(margin=timedelta(minutes=1), poll_interval=POLL),
-            after_end=timedelta(0),
-            log=get_logger(),
-        )
+        follower = polling_follower(proxy, bot, store, margin=timedelta(minutes=1))
         thread = threading.Thread(target=follower.run, args=(occurrence, []))
         thread.start()
         time.sleep(POLL.total_seconds() / 2)

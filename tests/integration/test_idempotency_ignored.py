@@ -34,6 +34,11 @@ def proxy(mastodon: MastodonServer) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture
+def bot(mastodon: MastodonServer) -> Account:
+    return mastodon.account("keylessbot", bot=True)
+
+
+@pytest.fixture
 def store(tmp_path: Path) -> Iterator[SqlStore]:
     opened = SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     yield opened
@@ -64,13 +69,20 @@ def publisher(store: SqlStore, platform: MastodonPlatform, clock: ManualClock) -
     )
 
 
+def recorded(store: SqlStore, key: str) -> tuple[str, str | None]:
+    entry = store.get(key)
+    assert entry is not None
+    return entry.state, entry.remote_id
+
+
 def platform_for(proxy: FaultProxy, bot: Account) -> MastodonPlatform:
     settings = MastodonSettings(instance=proxy.base_url, request_timeout=TIMEOUT)
     return MastodonPlatform(settings, token=bot.token)
 
 
-def test_the_server_really_ignores_the_key(mastodon: MastodonServer, proxy: FaultProxy) -> None:
-    bot = mastodon.account("keylessbot", bot=True)
+def test_the_server_really_ignores_the_key(
+    mastodon: MastodonServer, proxy: FaultProxy, bot: Account
+) -> None:
     platform = platform_for(proxy, bot)
     post = question(datetime.now(UTC))
 
@@ -82,9 +94,8 @@ def test_the_server_really_ignores_the_key(mastodon: MastodonServer, proxy: Faul
 
 
 def test_a_crash_after_the_server_posted_is_recovered_without_a_second_post(
-    mastodon: MastodonServer, proxy: FaultProxy, store: SqlStore
+    mastodon: MastodonServer, proxy: FaultProxy, store: SqlStore, bot: Account
 ) -> None:
-    bot = mastodon.account("keylessbot", bot=True)
     platform = platform_for(proxy, bot)
     clock = ManualClock(datetime.now(UTC))
     post = question(clock.now())
@@ -99,15 +110,12 @@ def test_a_crash_after_the_server_posted_is_recovered_without_a_second_post(
 
     assert outcome == "recovered"
     assert [s["id"] for s in mastodon.statuses_of(bot)] == [made.remote_id]
-    entry = store.get(post.key)
-    assert entry is not None
-    assert (entry.state, entry.remote_id) == ("done", made.remote_id)
+    assert recorded(store, post.key) == ("done", made.remote_id)
 
 
 def test_an_answer_lost_to_a_timeout_is_not_posted_again(
-    mastodon: MastodonServer, proxy: FaultProxy, store: SqlStore
+    mastodon: MastodonServer, proxy: FaultProxy, store: SqlStore, bot: Account
 ) -> None:
-    bot = mastodon.account("keylessbot", bot=True)
     platform = platform_for(proxy, bot)
     clock = ManualClock(datetime.now(UTC))
     post = question(clock.now())
@@ -118,7 +126,5 @@ def test_an_answer_lost_to_a_timeout_is_not_posted_again(
 
     statuses = mastodon.statuses_of(bot)
     assert len(statuses) == 1
-    entry = store.get(post.key)
-    assert entry is not None
     assert outcome == "published"
-    assert (entry.state, entry.remote_id) == ("done", statuses[0]["id"])
+    assert recorded(store, post.key) == ("done", statuses[0]["id"])

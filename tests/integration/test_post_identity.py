@@ -48,13 +48,7 @@ class Rig:
 
     def answer_lookup(self, post_id: str, body: Any, status: int = 200) -> None:
         """From now on the server answers ``GET /api/v1/statuses/<post_id>`` with ``body``."""
-        self.server.http.post(
-            "/api/v1/_mock/faults",
-            json={
-                "match": {"methods": ["GET"], "path": f"/api/v1/statuses/{post_id}"},
-                "effect": {"type": "status", "status": status, "body": body},
-            },
-        ).raise_for_status()
+        self.server.answer(f"^/api/v1/statuses/{post_id}$", status, body)
 
     def archived(self, status: dict[str, Any]) -> str:
         """File a status as the follower did when it streamed in."""
@@ -98,13 +92,7 @@ def rig(mastodon: MastodonServer, tmp_path: Path) -> Iterator[Rig]:
         at=start,
         text=f"Welcome #{TAG}",
     )
-    mastodon.http.post(
-        "/api/v1/_mock/faults",
-        json={
-            "match": {"methods": ["GET"], "path": f"/api/v1/timelines/tag/{TAG}"},
-            "effect": {"type": "status", "status": 200, "body": []},
-        },
-    ).raise_for_status()
+    mastodon.answer(f"^/api/v1/timelines/tag/{TAG}$", 200, [])
     settings = MastodonSettings(instance=mastodon.base_url)
     yield Rig(
         server=mastodon,

@@ -97,6 +97,15 @@ class MastodonServer:
             rule["count"] = count
         self.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
 
+    def answer(
+        self, path_regex: str, status: int, body: Any = None, *, method: str = "GET"
+    ) -> None:
+        """From now on the server answers requests whose path matches ``path_regex`` with
+        ``status`` and ``body``: how a test plays another server. Mastodon.py asks for some
+        paths with a trailing "/", so a regex."""
+        extra = {} if body is None else {"body": body}
+        self.fault(path_regex=path_regex, methods=(method,), type="status", status=status, **extra)
+
     def post(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
         response = self.http.post(
             "/api/v1/statuses", json={"status": text, **fields}, headers=self.auth(account)
