@@ -232,3 +232,19 @@ def test_a_malformed_instance_answer_does_not_stop_the_stream(mastodon: Mastodon
     source = platform(mastodon.base_url, bot.token)
 
     assert streams_a_post(mastodon, source.open_stream(TAG), "A1 despite the instance")
+
+
+def test_the_doctor_names_a_streaming_address_it_will_not_send_the_token_to(
+    mastodon: MastodonServer, listener: Listener
+) -> None:
+    hostile_instance(mastodon, f"wss://localhost:{listener.port}")
+    bot = mastodon.account("kindbot")
+
+    facts = {f.name: f for f in platform(mastodon.base_url, bot.token).account_facts().server}
+
+    address = facts["streaming address"]
+    assert not address.ok
+    assert f"'wss://localhost:{listener.port}'" in address.detail
+    assert "streaming_hosts" in address.fix
+    assert facts["streaming"].detail.startswith("SSE")  # the instance's own stream
+    assert listener.received == b""
