@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
@@ -87,7 +88,8 @@ def open_websocket_stream(
         if status == 429:
             headers = {k: v for k, v in exc.response.headers.raw_items()}
             raise TransientError(
-                f"rate limited by the server ({reason})", retry_after=reset_after(headers)
+                f"rate limited by the server ({reason})",
+                retry_after=reset_after(headers, now=time.time()),
             ) from None
         if status >= 500 or status == 408:
             raise TransientError(reason) from None
