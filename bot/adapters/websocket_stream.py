@@ -70,13 +70,14 @@ def open_websocket_stream(
             additional_headers={"Authorization": f"Bearer {token}"},
             subprotocols=[Subprotocol(token)] if _HEADER_TOKEN.fullmatch(token) else None,
             user_agent_header="tweetchat",
-            # Environment proxies are not for a stream that carries the token.
+            # A direct connection, as the SSE stream makes.
             proxy=None,
             open_timeout=connect_timeout,
             ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT,
             close_timeout=CLOSE_TIMEOUT,
             max_size=MAX_RECORD_BYTES,
+            # Hashtag events are small; inflating compressed frames is work for nothing.
             compression=None,
             # A connection, not the library's reconnecting iterator: reconnects (and the
             # backfill after each) are the follower's.
