@@ -6,6 +6,7 @@ after a short timeout, so that waiting is ours: logged, bounded and cut short by
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,12 +24,14 @@ from mastodon import (
     MastodonServerError,
 )
 
+from bot.adapters.bounded_http import bounded_session
 from bot.adapters.mastodon_capabilities import (
     ONE_BY_ONE,
     Fallback,
     ServerCapabilities,
     detect,
 )
+from bot.adapters.ratelimit_reset import seconds_until
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
@@ -72,16 +75,20 @@ class MastodonPlatform:
 
     def __init__(self, settings: MastodonSettings, *, token: str, log: Any = None) -> None:
         self._settings = settings
+        timeout = settings.request_timeout.total_seconds()
         self.api = Mastodon(
             api_base_url=settings.instance,
             access_token=token,
             ratelimit_method="throw",
-            request_timeout=settings.request_timeout.total_seconds(),
+            # A total deadline per request and a cap on answers (see bounded_http).
+            session=bounded_session(deadline=timeout),
+            request_timeout=timeout,
             version_check_mode="none",
             user_agent="tweetchat",
         )
         self._me: str | None = None
         self._capabilities: ServerCapabilities | None = None
+        self._detecting = threading.Lock()
         self._scopes: tuple[frozenset[str] | None] | None = None
         # Keys of posts sent without an answer, and when: the post may exist already.
         self._unanswered: dict[str, datetime] = {}
@@ -99,12 +106,14 @@ class MastodonPlatform:
 
     def capabilities(self) -> ServerCapabilities:
         """Detected once per process, with reads only; each fallback is logged once."""
-        if self._capabilities is None:
-            found = detect(self.api, self._settings, account_id=self.account_id())
-            for fallback in found.fallbacks:
-                self._log_fallback(fallback, server=found.described)
-            self._capabilities = found
-        return self._capabilities
+        # The follower, the curator and the posts ask from their own threads: once is enough.
+        with self._detecting:
+            if self._capabilities is None:
+                found = detect(self.api, self._settings, account_id=self.account_id())
+                for fallback in found.fallbacks:
+                    self._log_fallback(fallback, server=found.described)
+                self._capabilities = found
+            return self._capabilities
 
     def _log_fallback(self, fallback: Fallback, **context: str) -> None:
         self._log.info(
@@ -294,7 +303,7 @@ class MastodonPlatform:
 
     def _post_state(self, status: Any, *, asked: Sequence[str]) -> PostState | None:
         from bot.adapters.mastodon_status import reblog_refused, unwrapped
-        from bot.adapters.untrusted_fields import Malformed
+        from bot.adapters.untrusted_fields import Malformed, count_or_zero
 
         status, post_id = unwrapped(status, asked)
         if post_id is None:
@@ -306,24 +315,24 @@ class MastodonPlatform:
         return PostState(
             post_id=post_id,
             visibility=str(status.get("visibility")),
-            replies=int(status.get("replies_count") or 0),
-            boosts=int(status.get("reblogs_count") or 0),
-            favourites=int(status.get("favourites_count") or 0),
+            replies=count_or_zero(status.get("replies_count")),
+            boosts=count_or_zero(status.get("reblogs_count")),
+            favourites=count_or_zero(status.get("favourites_count")),
             author=author,
             reblog_refused=reblog_refused(status),
         )
 
     def _mention(self, note: Any) -> Mention | None:
-        status = note.get("status")
-        if status is None:
-            return None  # the post was deleted since
+        status = note.get("status") if isinstance(note, dict) else None
+        if not isinstance(status, dict) or not isinstance(status.get("id"), str | int):
+            return None  # the post was deleted since, or is unreadable
         from bot.adapters.untrusted_fields import Malformed
 
         try:
             author = self._author(note.get("account"))
         except Malformed:
             return None
-        created = _aware(status["created_at"]) or datetime.now(UTC)
+        created = _aware(status.get("created_at")) or datetime.now(UTC)
         reply_to = status.get("in_reply_to_id")
         return Mention(
             cursor=str(note["id"]),
@@ -449,9 +458,14 @@ class MastodonPlatform:
         try:
             yield
         except MastodonRatelimitError as exc:
-            reset = getattr(self.api, "ratelimit_reset", None)
-            wait = max(0.0, float(reset) - time.time()) if reset else None
-            raise TransientError(f"rate limited by the server ({exc})", retry_after=wait) from None
+            wait = seconds_until(getattr(self.api, "ratelimit_reset", None), now=time.time())
+            # A reset already passed says nothing: the caller's backoff applies, not a retry
+            # at once (which a server answering 429 again would turn into a busy loop).
+            raise TransientError(
+                f"rate limited by the server ({exc})", retry_after=wait or None
+            ) from None
+        except RecursionError:
+            raise TransientError("the server's answer is nested too deeply to read") from None
         except (MastodonNetworkError, MastodonServerError) as exc:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except MastodonAPIError as exc:

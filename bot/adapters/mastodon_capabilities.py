@@ -12,22 +12,21 @@ A failure here is never a token problem: only the authenticated account read
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
+import requests
 from mastodon import Mastodon, MastodonError
 
+from bot.adapters.untrusted_fields import clean_line
 from bot.core.config_platforms import MastodonSettings
 
 NODEINFO_INDEX = "/.well-known/nodeinfo"
-# A NodeInfo document is a few hundred bytes; more is not one.
-_MAX_NODEINFO_BYTES = 64 * 1024
+# A NodeInfo document or a token's description is a few hundred bytes; more is not one.
+_MAX_DOCUMENT_BYTES = 64 * 1024
 # Pleroma and Akkoma say "2.7.2 (compatible; Akkoma 3.13.2)" in /api/v1/instance.
 _COMPATIBLE = re.compile(r"\(compatible;\s*([A-Za-z][\w.-]*)\s+([^)\s]+)\)")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -102,7 +101,7 @@ def detect(api: Mastodon, settings: MastodonSettings, *, account_id: str) -> Ser
             instance_v1 = None
     instance = instance_v2 or instance_v1 or {}
 
-    software, version, version_source = _software(settings.instance, instance, settings)
+    software, version, version_source = _software(api.session, instance, settings)
     limit, limit_source = _limit(instance_v2, instance_v1, settings)
     if instance_v2 is None:
         fallbacks.append(
@@ -140,15 +139,16 @@ def _answer(call: Callable[[], T]) -> T | None:
 
 
 def _software(
-    base: str, instance: dict[str, Any], settings: MastodonSettings
+    session: requests.Session, instance: dict[str, Any], settings: MastodonSettings
 ) -> tuple[str, str, str]:
-    nodeinfo = read_nodeinfo(base, timeout=settings.request_timeout.total_seconds())
+    timeout = settings.request_timeout.total_seconds()
+    nodeinfo = read_nodeinfo(session, settings.instance, timeout=timeout)
     if nodeinfo is not None:
         return nodeinfo[0], nodeinfo[1], "NodeInfo"
     raw = instance.get("version")
     if not isinstance(raw, str) or not raw.strip():
         return "unknown", "", "nothing"
-    raw = raw.strip()[:100]
+    raw = clean_line(raw.strip(), 100)
     compatible = _COMPATIBLE.search(raw)
     if compatible:
         return compatible.group(1).lower(), compatible.group(2), "/api/v1/instance"
@@ -156,10 +156,12 @@ def _software(
     return "mastodon" if raw[:1] in "1234" else "unknown", raw, "/api/v1/instance"
 
 
-def read_nodeinfo(base: str, *, timeout: float) -> tuple[str, str] | None:
+def read_nodeinfo(
+    session: requests.Session, base: str, *, timeout: float
+) -> tuple[str, str] | None:
     """(software name, version) from NodeInfo, or None. Read without the token, and only
     from the server's own site: the index's link is untrusted."""
-    index = _get_json(urljoin(base, NODEINFO_INDEX), timeout=timeout)
+    index = read_json(session, urljoin(base, NODEINFO_INDEX), timeout=timeout)
     links = index.get("links") if isinstance(index, dict) else None
     if not isinstance(links, list):
         return None
@@ -175,32 +177,36 @@ def read_nodeinfo(base: str, *, timeout: float) -> tuple[str, str] | None:
         target = urlsplit(href)
         if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
             continue
-        document = _get_json(href, timeout=timeout)
+        document = read_json(session, href, timeout=timeout)
         software = document.get("software") if isinstance(document, dict) else None
         if isinstance(software, dict) and isinstance(software.get("name"), str):
             version = software.get("version")
             return (
-                software["name"].strip().lower()[:40] or "unknown",
-                version.strip()[:60] if isinstance(version, str) else "",
+                clean_line(software["name"].strip().lower(), 40) or "unknown",
+                clean_line(version.strip(), 60) if isinstance(version, str) else "",
             )
     return None
 
 
-def _get_json(url: str, *, timeout: float) -> Any:
+def read_json(
+    session: requests.Session, url: str, *, timeout: float, token: str | None = None
+) -> Any:
+    """A small JSON document read on the platform's bounded session (a deadline and a size
+    cap), or None. Without ``token`` no credentials go: the session carries none, and
+    Mastodon.py adds them to its own requests only. No redirect is followed."""
     if urlsplit(url).scheme not in ("http", "https"):
         return None
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
-        url, headers={"Accept": "application/json", "User-Agent": "tweetchat"}
-    )
+    headers = {"Accept": "application/json", "User-Agent": "tweetchat"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = response.read(_MAX_NODEINFO_BYTES + 1)
-    except (urllib.error.URLError, OSError, ValueError):
+        response = session.get(url, headers=headers, timeout=timeout, allow_redirects=False)
+    except requests.RequestException:
         return None
-    if len(body) > _MAX_NODEINFO_BYTES:
+    if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
         return None
     try:
-        return json.loads(body)
+        return response.json()
     except ValueError:
         return None
 

@@ -6,20 +6,16 @@ Everything here is read; nothing is posted, boosted, sent or edited to find out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 from urllib.parse import urljoin
 
-import requests
 from mastodon import Mastodon, MastodonError
 
-from bot.adapters.mastodon_capabilities import ServerCapabilities
+from bot.adapters.mastodon_capabilities import ServerCapabilities, read_json
 from bot.ports import Capability, ServerFact
 
 OAUTH_INFO_PATH = "/oauth/token/info"
-# A token's description is a few hundred bytes; more is not one.
-_MAX_INFO_BYTES = 64 * 1024
 # Mastodon's scopes: the broad one, or the one granular scope that covers what the bot does.
 _NEEDED: dict[Capability, tuple[str, str]] = {
     "read": ("read", "read:statuses"),
@@ -47,32 +43,11 @@ def token_scopes(api: Mastodon, *, base: str, timeout: float) -> frozenset[str] 
         app = None
     found = _scopes(app.get("scopes") if isinstance(app, dict) else None)
     if found is None:
-        info = _token_info(api, base=base, timeout=timeout)
+        # Sent to the instance itself (the address in the chat file), like every API call.
+        url = urljoin(base, OAUTH_INFO_PATH)
+        info = read_json(api.session, url, timeout=timeout, token=str(api.access_token))
         found = _scopes(info.get("scope", info.get("scopes")) if isinstance(info, dict) else None)
     return found
-
-
-def _token_info(api: Mastodon, *, base: str, timeout: float) -> Any:
-    # Sent to the instance itself (the address in the chat file), like every API call.
-    try:
-        with api.session.get(
-            urljoin(base, OAUTH_INFO_PATH),
-            headers={"Authorization": f"Bearer {api.access_token}", "User-Agent": "tweetchat"},
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            if response.status_code != 200:
-                return None
-            body = response.raw.read(_MAX_INFO_BYTES + 1, decode_content=True)
-    except (requests.RequestException, OSError):
-        return None
-    if len(body) > _MAX_INFO_BYTES:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
 
 
 def _scopes(value: Any) -> frozenset[str] | None:

@@ -26,13 +26,8 @@ from websockets.exceptions import (
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bot.adapters.mastodon_follow import (
-    STATUS_EVENTS,
-    Convert,
-    reset_after,
-    status_event,
-    stream_event,
-)
+from bot.adapters.mastodon_follow import STATUS_EVENTS, Convert, status_event, stream_event
+from bot.adapters.ratelimit_reset import reset_after
 from bot.adapters.sse import MAX_RECORD_BYTES
 from bot.ports import BadEvent, PermanentError, StreamEvent, TokenRefused, TransientError
 
@@ -90,7 +85,7 @@ def open_websocket_stream(
             headers = {k: v for k, v in exc.response.headers.raw_items()}
             raise TransientError(
                 f"rate limited by the server ({reason})",
-                retry_after=reset_after(headers, now=time.time()),
+                retry_after=reset_after(headers, now=time.time()) or None,
             ) from None
         if status >= 500 or status == 408:
             raise TransientError(reason) from None

@@ -88,6 +88,12 @@ class FollowWindow:
     end: datetime
 
 
+def says_gone(looked_up: Fetched | None) -> bool:
+    """Whether a lookup's answer takes a post out of the archive. Only the server's word
+    does: gone (404, 410: None) or no longer public; never an answer of unexpected shape."""
+    return looked_up is None or (isinstance(looked_up, Skipped) and looked_up.hidden)
+
+
 def follow_window(
     occurrence: Occurrence, agenda: Sequence[PlannedPost], *, margin: timedelta, after: timedelta
 ) -> FollowWindow:
@@ -686,8 +692,7 @@ class _Capture:
             for post_id in unseen:
                 checked += 1
                 now_item = retried(partial(self.source.fetch, post_id))
-                # Only the server's word takes a post out: gone (404, 410) or not public.
-                if now_item is None or (isinstance(now_item, Skipped) and now_item.hidden):
+                if says_gone(now_item):
                     gone += 1
                     self._delete(post_id, reason="gone from the server")
                 elif isinstance(now_item, Skipped):

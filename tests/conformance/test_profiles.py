@@ -24,6 +24,7 @@ from tests.fakes.server_shapes import from_hex
 from tests.support.chat_files import (
     RunningBot,
     log_events,
+    published,
     run_tweetchat,
     tweetchat_env,
     write_chat,
@@ -82,7 +83,7 @@ def test_the_same_chat_runs_on_every_server_profile(
             database=tmp_path / "store.sqlite3", token=bot.token, TWEETCHAT_LEASE_TTL=LEASE_TTL
         )
         with RunningBot(chat.path, env=env) as first:
-            q1 = first.published("q1")
+            q1 = published(first, "q1")
             tagged = mastodon.post(ana, f"A1 paper surveys in the waiting room #{TAG}")
             # People post on the server itself: the id the bot was given, in the server's form.
             q1_id = from_hex(q1["remote_id"]) if profile.shape else q1["remote_id"]
@@ -93,7 +94,7 @@ def test_the_same_chat_runs_on_every_server_profile(
             assert first.wait_for_event("boost.done", timeout=2 * spacing), first.output
             first.kill()
         with RunningBot(chat.path, env=env) as second:
-            second.published("q2")
+            published(second, "q2")
             edit(mastodon, ana, tagged, f"A1 paper surveys and QR codes #{TAG}")
             delete(mastodon, cat, gone)
             mastodon.post(cat, f"A2 a named lead reads them #{TAG}")

@@ -227,19 +227,6 @@ class RunningBot:
                     raise TimeoutError(f"no {name} event within {timeout} s:\n{self.output}")
                 self._changed.wait(min(left, 0.1))
 
-    def published(self, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-        """The log event of the bot's post of ``slot`` (published, or recovered after a
-        restart), once it is out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in self.events:
-                if event["event"] in ("post.published", "post.recovered") and (
-                    event.get("slot") == slot
-                ):
-                    return event
-            time.sleep(0.05)
-        raise AssertionError(f"{slot} was not published within {timeout} s:\n{self.output}")
-
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
@@ -264,3 +251,17 @@ class RunningBot:
 
     def __exit__(self, *_exc: object) -> None:
         self.kill()
+
+
+def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
+    """The log event of the bot's post of ``slot`` (published, or recovered after a
+    restart), once it is out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in running.events:
+            if event["event"] in ("post.published", "post.recovered") and (
+                event.get("slot") == slot
+            ):
+                return event
+        time.sleep(0.05)
+    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
