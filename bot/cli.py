@@ -182,6 +182,10 @@ def rehearse(
     out: Annotated[
         Path, typer.Option(help="Where the transcript goes (not the chat's wrapup.folder).")
     ] = Path("out/rehearsal"),
+    with_console: Annotated[
+        bool, typer.Option("--console", help="Open the hosts' console on the rehearsal too.")
+    ] = False,
+    console_port: Annotated[int, typer.Option(min=0, max=65535)] = 8765,
 ) -> None:
     """Play the whole occurrence now, time compressed, on the console, with a simulated crowd:
     the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
@@ -228,6 +232,11 @@ def rehearse(
     else:
         typer.echo("Capture is off in this chat file (follow.enabled: false): no crowd.")
     install_stop_handlers(stop, get_logger(chat=chat.chat.id))
+    shown = (
+        _rehearsal_console(rehearsed, plan, store, clock, console_port, speed)
+        if with_console
+        else None
+    )
     try:
         bootstrap.run_chat(
             rehearsed,
@@ -238,12 +247,15 @@ def rehearse(
             rehearsal=plan,
             archive=bootstrap.open_archive(store),
             companions=world.companions if capturing else (),
+            speed=speed,
         )
         boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
     except CompanionFailed as exc:
         typer.echo(f"tweetchat rehearse: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
+        if shown is not None:
+            shown.stop()
         store.close()
     if stop.is_set():
         typer.echo("Rehearsal stopped.")
@@ -259,6 +271,75 @@ def rehearse(
         for path in written:
             typer.echo(f"  {path}")
     typer.echo("Rehearsal finished.")
+
+
+@app.command()
+def console(
+    config: ConfigArg,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Listen address: 127.0.0.1, or 0.0.0.0 when PORT is set (Heroku)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Listen port: PORT if set, else 8765.")
+    ] = None,
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the hosts' secret.")
+    ] = "TWEETCHAT_CONSOLE_TOKEN",  # noqa: S107 (a name, not a secret)
+) -> None:
+    """The hosts' web console over the chats' database: the chat live, the agenda to steer,
+    the boosts to choose. It never talks to the platforms: the worker carries commands out."""
+    from bot import bootstrap
+    from bot.console.server import bind, serve
+    from bot.console.wiring import console_app, console_secret, listen_address
+    from bot.core.planning import next_plan
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.logs import configure
+
+    try:
+        settings = bootstrap.Settings.from_env()
+        configure(json=_json_logs(settings.log_format), level=settings.log_level)
+        secret = console_secret(token_env)
+        chats = bootstrap.load_chats(config)
+        store = bootstrap.open_store(settings.database_url)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot open the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+    host, port, behind_proxy = listen_address(host, port)
+    plans = [(chat, lambda now, chat=chat: next_plan(chat, now)) for chat in chats]
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Console on http://{host}:{sock.getsockname()[1]}/ (sign in with ${token_env})")
+    try:
+        serve(
+            console_app(plans, store, secret=secret, clock=SystemClock()),
+            sock,
+            behind_proxy=behind_proxy,
+        )
+    finally:
+        store.close()
+
+
+def _rehearsal_console(
+    config: Any, plan: Any, store: Any, clock: Any, port: int, speed: float
+) -> Any:
+    """The hosts' console on the rehearsal, on a thread, as `console` serves it."""
+    from bot.console.wiring import rehearsal_console
+
+    try:
+        shown = rehearsal_console(config, plan, store, clock=clock, port=port, speed=speed)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except OSError as exc:
+        typer.echo(f"cannot listen on port {port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Console on http://127.0.0.1:{shown.port}/ (sign in with $TWEETCHAT_CONSOLE_TOKEN)")
+    return shown
 
 
 db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)

@@ -11,6 +11,7 @@ from typing import Literal, Protocol, runtime_checkable
 from bot.core.budget import PostOutcome, Spend
 from bot.core.masking import mask
 from bot.core.model import ArchivedPost, Author
+from bot.core.steering import CommandState, HostCommand
 
 
 class Clock(Protocol):
@@ -285,6 +286,15 @@ class CuratingPlatform(Protocol):
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
         """A private message to the accounts the text mentions (and no one else)."""
+        ...
+
+
+@runtime_checkable
+class Unboosting(Protocol):
+    """A platform where the bot can take a boost back (a host's un-boost, issue 14)."""
+
+    def unboost(self, post_id: str) -> None:
+        """Undo the bot's boost of the post; nothing happens if there is none."""
         ...
 
 
@@ -634,4 +644,31 @@ class PaidSearch(Protocol):
     ) -> SearchPage:
         """The newest page of posts above ``since_id`` (or from ``start_time``) and below
         ``until_id``; raises BudgetExhausted, ReadingRefused, Transient or PermanentError."""
+        ...
+
+
+# -- the hosts' console (issue 14) ----------------------------------------------------------
+
+
+class HostCommands(Protocol):
+    """The commands the console writes and the owning worker carries out."""
+
+    def add(self, command: HostCommand) -> HostCommand:
+        """Store a new, pending command; returns it with its id."""
+        ...
+
+    def commands(self, occurrence: str) -> list[HostCommand]:
+        """The occurrence's commands, oldest first."""
+        ...
+
+    def finish(
+        self,
+        command_id: int,
+        state: CommandState,
+        *,
+        now: datetime,
+        reason: str | None = None,
+        url: str | None = None,
+    ) -> bool:
+        """Settle a pending command; False if it was settled already (by another worker)."""
         ...

@@ -265,6 +265,11 @@ class MastodonPlatform:
                 raise
         return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
 
+    def unboost(self, post_id: str) -> None:
+        # Mastodon answers an unreblog of a status the bot never boosted with the status.
+        with self._errors():
+            self.api.status_unreblog(post_id)
+
     def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
         notes: list[Any] = []
         if after is None:

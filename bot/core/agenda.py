@@ -16,7 +16,7 @@ from bot.core.config_fields import parse_weekly
 from bot.core.durations import format_duration
 from bot.core.text import fill, with_hashtag
 
-PostKind = Literal["reminder", "intro", "question", "closing", "wrapup"]
+PostKind = Literal["reminder", "intro", "question", "closing", "wrapup", "host"]
 
 
 @dataclass(frozen=True)

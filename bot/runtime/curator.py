@@ -99,8 +99,11 @@ class Curator:
         stop_event: threading.Event,
         log: Any,
         files: TranscriptFiles | None = None,
+        agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
     ) -> None:
         self._config = config
+        # The agenda as the hosts' console steers it (issue 14): the windows follow it.
+        self._agenda_now = agenda_now
         self._rules = config.boost
         # The transcripts already written: a "stop" or "forget me" reaches them before it is
         # confirmed.
@@ -146,6 +149,8 @@ class Curator:
             return
         log.info("curate.start", mode=self._rules.mode, windows=len(windows))
         while not self._stop.is_set():
+            if self._agenda_now is not None:
+                windows = question_windows(self._agenda_now(), self._name, occurrence.end)
             try:
                 self.tick(occurrence, windows)
             except ShutdownRequested:

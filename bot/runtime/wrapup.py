@@ -8,9 +8,9 @@ seen before. The wrap-up goes out through the publisher, so its keys make it exa
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -258,8 +258,11 @@ class WrapupTask:
         clock: Clock,
         stop_event: threading.Event,
         log: Any,
+        delay: Callable[[], timedelta | None] | None = None,
     ) -> None:
         self._config = config
+        # How much later the hosts' console made the agenda end (None: paused, not known).
+        self._delay = delay
         self._publisher = publisher
         self._platforms = platforms
         self._archive = archive
@@ -271,12 +274,13 @@ class WrapupTask:
         self._log = log
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
-        if not wait_until(self._clock, self._stop, wrapup_time(self._config, occurrence)):
+        due = self._wait(wrapup_time(self._config, occurrence))
+        if due is None:
             return
         with folder_lock(self._config.wrapup.folder):
-            self._wrap_up(occurrence)
+            self._wrap_up(occurrence, due)
 
-    def _wrap_up(self, occurrence: Occurrence) -> None:
+    def _wrap_up(self, occurrence: Occurrence, due: datetime) -> None:
         report = gather(
             self._config,
             occurrence,
@@ -303,9 +307,25 @@ class WrapupTask:
             platforms=self._platforms,
             log=log,
             series=series,
+            due=due,
         )
         failed = unposted(results)
         if failed:
             reason = f"the wrap-up thread did not go out: {', '.join(failed)} not posted"
             log.error("wrapup.failed", step="thread", reason=reason)
             raise WrapupFailed(reason)
+
+    def _wait(self, planned: datetime) -> datetime | None:
+        """Wait until the wrap-up is due: its planned time, later by as much as the hosts
+        moved the end of the agenda (a shift, a pause); None if stopped first."""
+        while not self._stop.is_set():
+            delay = self._delay() if self._delay is not None else timedelta(0)
+            if delay is None:  # paused: the end is not known yet
+                self._stop.wait(1.0)
+                continue
+            due = planned + delay
+            now = self._clock.now()
+            if now >= due:
+                return due
+            wait_until(self._clock, self._stop, min(due, now + timedelta(seconds=1)))
+        return None

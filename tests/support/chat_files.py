@@ -167,11 +167,19 @@ def log_events(output: str) -> list[dict[str, Any]]:
 
 
 class RunningBot:
-    """`tweetchat run CONFIG` in the background, its output read as it comes."""
+    """`tweetchat run CONFIG` (or another ``command``) in the background, its output read
+    as it comes."""
 
-    def __init__(self, config: Path, *, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: Path,
+        *,
+        env: Mapping[str, str],
+        command: str = "run",
+        options: Sequence[str] = (),
+    ) -> None:
         self.process = subprocess.Popen(
-            [str(TWEETCHAT), "run", str(config)],
+            [str(TWEETCHAT), command, str(config), *options],
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
