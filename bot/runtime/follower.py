@@ -42,6 +42,7 @@ from bot.ports import (
     Fetched,
     HashtagSource,
     Ledger,
+    NoStreaming,
     PermanentError,
     PlatformError,
     PostEvent,
@@ -367,6 +368,15 @@ class _Capture:
                 )
             else:
                 self._schedule_reconnect(now, exc.reason)
+            return
+        except NoStreaming as exc:
+            # Nothing to ask again: poll until the window closes.
+            self.stream_schedule.due = self.window.end
+            self.log.warning(
+                "follow.polling",
+                reason=exc.reason,
+                poll_every_s=self.settings.poll_interval.total_seconds(),
+            )
             return
         except PermanentError as exc:
             self.stream_schedule.due = now + STREAM_REFUSED_RETRY
