@@ -283,6 +283,9 @@ class XPlatform:
         start_time: datetime | None,
     ) -> SearchPage:
         """One page of search/recent, newest first, as large as the budget allows."""
+        # Known before the first read: without it the bot's own posts would be filed as
+        # answers and their conversations (the untagged replies) never searched.
+        own_id = self._require_own_id()
         hold = self.meter.hold_read(largest=100, smallest=10, authors=True, recovery=False)
         body: dict[str, Any] = {}
         try:
@@ -307,7 +310,7 @@ class XPlatform:
             self.meter.settle_read(hold, posts=len(tweets), authors=list(users))
         meta = body.get("meta")
         meta = meta if isinstance(meta, dict) else {}
-        items = [to_post(t, users, own_user_id=self._own_id) for t in tweets]
+        items = [to_post(t, users, own_user_id=own_id) for t in tweets]
         return SearchPage(
             items=items,
             newest_id=x_id(meta.get("newest_id")),
@@ -340,6 +343,7 @@ class XPlatform:
                     self._own = to_author(data)
                 except ValueError as exc:
                     raise PermanentError(str(exc)) from None
+                self._own_id = self._own.id
             return self._own
 
     def boost(self, post_id: str) -> Published:

@@ -54,9 +54,12 @@ def own_post_url(post_id: str) -> str:
 
 
 def to_post(
-    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, own_user_id: str | None
+    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, own_user_id: str
 ) -> Fetched:
-    """The post, or why it is not kept. ``users`` maps author ids to the included users."""
+    """The post, or why it is not kept. ``users`` maps author ids to the included users.
+    ``own_user_id`` must be known: without it the bot's posts would pass for answers."""
+    if x_id(own_user_id) is None:
+        raise ValueError("the bot's own X user id must be known before reading posts")
     post_id = x_id(tweet.get("id"))
     if post_id is None:
         return Skipped(None, "malformed: no usable id", expected=False)
@@ -96,7 +99,7 @@ def to_post(
             replies=count_or_zero(metrics.get("reply_count")),
             boosts=count_or_zero(metrics.get("retweet_count")),
             favourites=count_or_zero(metrics.get("like_count")),
-            is_own=own_user_id is not None and author.id == own_user_id,
+            is_own=author.id == own_user_id,
         )
     except Malformed as exc:
         return Skipped(post_id, f"malformed: {exc}", expected=False)
