@@ -51,7 +51,7 @@ def x_curator(rig: XRig) -> Curator:
 
 
 def replied_to(post: dict[str, Any]) -> str | None:
-    refs = [r["id"] for r in post.get("referenced_tweets", []) if r["type"] == "replied_to"]
+    refs = [r["id"] for r in post.get("referenced_posts", []) if r["type"] == "replied_to"]
     return refs[0] if refs else None
 
 
