@@ -35,9 +35,13 @@ def operation(key: str) -> dict[str, Any]:
     """``key``: "GET /2/users/{id}/tweets" (or with ":id")."""
     operations: dict[str, Any] = description()["operations"]
     for name, found in operations.items():
-        if _PLACEHOLDER.sub(":x", name) == re.sub(r":\w+", ":x", key):
+        if _generic(name) == _generic(key):
             return dict(found)
     raise KeyError(f"X's description {version()} has no operation {key}")
+
+
+def _generic(key: str) -> str:
+    return re.sub(r":\w+", ":x", _PLACEHOLDER.sub(":x", key))
 
 
 def parameter_names(key: str) -> frozenset[str]:

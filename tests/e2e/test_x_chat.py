@@ -226,7 +226,8 @@ def test_a_fresh_start_that_must_ask_x_who_the_bot_is(tmp_path: Path, fake: Fake
         store.close()
     own = {p.id for p in posts if p.platform == "x" and p.is_own}
     bots = {p["id"] for p in fake.created_posts}
-    assert own and own <= bots
+    assert own
+    assert own <= bots
     assert not {p.id for p in posts if p.question is not None} & bots
 
 

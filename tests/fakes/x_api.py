@@ -15,9 +15,9 @@ Fidelity choices worth knowing:
 - search/recent covers 7 days and hides protected accounts; other reads show everything;
 - a parameter or a value the description does not name gets X's 400 (invalid-request, naming
   it), as does any value in `refused_values` (an X that does not know it yet);
-- ``author_id`` and ``referenced_posts`` are in a post only when their expansion is asked for
-  (the description lists neither among the fields); referenced posts go to ``includes.posts``,
-  not billed as reads;
+- ``author_id``, ``in_reply_to_user_id`` and ``referenced_posts`` are in a post only when their
+  expansion is asked for (the description lists none of them among the fields); referenced
+  posts go to ``includes.posts``, not counted as reads (whether X bills them is not known);
 - a parameter, expansion or query operator that X knows but this fake does not implement gets
   a 400 whose type is `NOT_IMPLEMENTED_TYPE`, so a gap fails loudly instead of passing quietly.
 """
@@ -934,9 +934,9 @@ class FakeXApi:
     def _tweet_json(
         self, tweet: _Tweet, fields: frozenset[str], expansions: frozenset[str]
     ) -> JsonObject:
-        # An expansion brings its field along, as on X; these two come no other way.
+        # An expansion brings its field along, as on X; these come no other way.
         always = {"id", "text", "edit_history_post_ids"} | (
-            expansions & {"author_id", "referenced_posts"}
+            expansions & {"author_id", "referenced_posts", "in_reply_to_user_id"}
         )
         return {k: v for k, v in self._full_json(tweet).items() if k in always or k in fields}
 
@@ -991,9 +991,8 @@ class FakeXApi:
         if users:
             includes["users"] = [self._user_json(u, user_fields) for u in users]
         if "referenced_posts" in expansions:
-            shown = {t.id for t in tweets}
             referenced = {r: None for t in tweets for r in (t.replied_to, t.retweet_of) if r}
-            posts = [self._tweets[r] for r in referenced if r in self._tweets and r not in shown]
+            posts = [self._tweets[r] for r in referenced if r in self._tweets]
             if posts:
                 includes["posts"] = [self._tweet_json(t, post_fields, expansions) for t in posts]
         if includes:
