@@ -348,9 +348,7 @@ def test_conversation_query_finds_untagged_replies(x: FakeXApi, client: Any) -> 
     assert newest["referenced_posts"] == [{"type": "replied_to", "id": answer}]
 
 
-def test_fields_outside_the_description_are_refused_as_x_does(
-    x: FakeXApi, raw_client: Any
-) -> None:
+def test_fields_outside_the_description_are_refused_as_x_does(x: FakeXApi, raw_client: Any) -> None:
     """The older names are a 400 naming them: `tweet.fields` is no parameter of search/recent
     in X's description 2.167, and `author_id` no value of `post.fields`."""
 
