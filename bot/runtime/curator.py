@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.answers import Window, answer_windows
 from bot.core.config import ChatConfig
 from bot.core.curation import (
     Assessment,
@@ -27,14 +28,12 @@ from bot.core.curation import (
     Offered,
     Reading,
     Scored,
-    Window,
     account_address,
     assess,
     current_window,
     eligibility,
     mention_of,
     offer_text,
-    question_windows,
     read_mention,
     score,
     select,
@@ -59,7 +58,7 @@ from bot.ports import (
     Published,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import follow_window
+from bot.runtime.follower import follow_window, ledger_answer_key
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
 # Posts of a window re-read per tick, the latest: five requests at most (20 per request).
@@ -122,16 +121,15 @@ class Curator:
             margin=self._config.follow.margin,
             after=self._config.wrapup.after,
         )
-        windows = question_windows(agenda, self._name, occurrence.end)
         log = self._log.bind(occurrence=occurrence.id)
         if not wait_until(self._clock, self._stop, active.start):
             return
         if self._clock.now() >= active.end:
             return
-        log.info("curate.start", mode=self._rules.mode, windows=len(windows))
+        log.info("curate.start", mode=self._rules.mode)
         while not self._stop.is_set():
             try:
-                self.tick(occurrence, windows)
+                self.tick(occurrence, self.windows(occurrence, agenda))
             except ShutdownRequested:
                 break
             except PlatformError as exc:
@@ -143,6 +141,12 @@ class Curator:
                 break
             self._stop.wait(self._rules.tick.total_seconds())
         log.info("curate.end", stopped_early=self._stop.is_set())
+
+    def windows(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> list[Window]:
+        """The windows as capture files posts by: from when each question actually went out
+        (the ledger), read again at every tick since a late question moves them."""
+        key, _ = ledger_answer_key(self._ledger, occurrence, agenda, self._name)
+        return answer_windows(key)
 
     def tick(self, occurrence: Occurrence, windows: Sequence[Window]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -161,7 +165,7 @@ class Curator:
             self._name,
             question=window.number,
             start=window.start,
-            end=window.end,
+            end=window.stop,
             limit=MAX_REFRESH + len(entries),
         )
         candidates = self._refresh([p for p in posts if p.id not in entries])

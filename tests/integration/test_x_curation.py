@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from bot.adapters.store_curation import CurationSql
-from bot.core.curation import question_windows
 from bot.runtime.curator import Curator
 from bot.wiring import curators_for
 from tests.fakes.x_api import FakeXApi
 from tests.support.clock import ManualClock
+from tests.support.windows import planned_windows
 from tests.support.x_rig import START, XRig, make_x_rig, x_chat
 
 
@@ -58,7 +58,7 @@ def replied_to(post: dict[str, Any]) -> str | None:
 def test_one_repost_per_question_by_the_rules_and_nothing_read_again(rig: XRig) -> None:
     fake, clock = rig.fake, rig.clock
     curator = x_curator(rig)
-    windows = question_windows(rig.agenda, "x", rig.occurrence.end)
+    windows = planned_windows(rig.agenda, "x", rig.occurrence.end)
     capture = rig.capture()
     rig.publish("intro")
     rig.publish("q1")
@@ -85,7 +85,7 @@ def test_one_repost_per_question_by_the_rules_and_nothing_read_again(rig: XRig) 
 def test_stop_is_confirmed_once_by_a_public_reply_and_honoured(rig: XRig) -> None:
     fake, clock = rig.fake, rig.clock
     curator = x_curator(rig)
-    windows = question_windows(rig.agenda, "x", rig.occurrence.end)
+    windows = planned_windows(rig.agenda, "x", rig.occurrence.end)
     capture = rig.capture()
     rig.publish("intro")
     rig.publish("q1")
