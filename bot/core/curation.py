@@ -378,9 +378,6 @@ def read_mention(text: str, *, from_host: bool) -> Reading:
     return Reading("none")
 
 
-_WINDOW_KINDS = ("intro", "question", "closing")
-
-
 def mention_of(handle: str, home: str) -> str:
     """How the bot writes a mention: ``@user`` for an account on its own server (which every
     server resolves), ``@user@server`` otherwise."""
