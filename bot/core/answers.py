@@ -45,6 +45,9 @@ class AnswerKey:
     closes_at: datetime | None = None  # the last question's window ends here (the closing)
     other_posts: frozenset[str] = field(default_factory=frozenset)  # intro, closing, ...
     opens_at: datetime | None = None  # when the intro went out: the introductions' window
+    # Set while the closing (planned at closes_at) has not gone out: the last window stays
+    # open until it does, but not past this (the end of the chat).
+    open_until: datetime | None = None
 
     def question_of_post(self, post_id: str) -> int | None:
         for question in self.questions:
@@ -83,20 +86,21 @@ class Window:
 def answer_windows(key: AnswerKey) -> list[Window]:
     """The windows of the intro and of every question asked, by when their posts went out."""
     closes = key.closes_at or _NEVER
-    asked = sorted((q for q in key.questions if q.post_id is not None), key=lambda q: q.at)
-    marks = [(0, key.opens_at)] if key.opens_at is not None else []
-    marks += [(q.number, q.at) for q in asked]
+    stops = max(closes, key.open_until) if key.open_until is not None else closes
+    asked = [(q.number, q.at) for q in key.questions if q.post_id is not None]
+    opened = [(0, key.opens_at)] if key.opens_at is not None else []
+    marks = sorted([*opened, *asked], key=lambda mark: mark[1])
     windows = []
     for i, (number, start) in enumerate(marks):
-        if start >= closes:
+        if start >= stops:
             break
         if i + 1 < len(marks):
-            end = min(marks[i + 1][1], closes)
+            end = min(marks[i + 1][1], stops)
             windows.append(Window(number, start, end, end))
             continue
         waiting = [q.at for q in key.questions if q.post_id is None and q.number > number]
         end = min([*waiting, closes])
-        windows.append(Window(number, start, max(end, start), closes))
+        windows.append(Window(number, start, max(end, start), stops))
     return windows
 
 

@@ -110,7 +110,7 @@ def ledger_answer_key(
     others: set[str] = set()
     replied: list[str] = []
     closes_at = occurrence.end
-    opens_at = None
+    opens_at = open_until = None
     for post in agenda:
         if post.platform != platform:
             continue
@@ -123,12 +123,17 @@ def ledger_answer_key(
             others.add(remote_id)
         if post.kind == "closing":
             closes_at = at
+            open_until = None if entry else occurrence.end
         if post.kind == "intro" and remote_id:
             opens_at = at
         if remote_id and post.kind in _REPLIED_KINDS:
             replied.append(remote_id)
     key = AnswerKey(
-        tuple(questions), closes_at=closes_at, other_posts=frozenset(others), opens_at=opens_at
+        tuple(questions),
+        closes_at=closes_at,
+        other_posts=frozenset(others),
+        opens_at=opens_at,
+        open_until=open_until,
     )
     return key, replied
 

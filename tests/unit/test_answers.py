@@ -118,6 +118,17 @@ def test_a_window_waiting_for_its_next_question_stays_open_and_paces_by_the_plan
     assert q2.contains(at(40))
 
 
+def test_a_closing_not_out_yet_leaves_the_last_window_open_to_the_end_of_the_chat() -> None:
+    """Issue 12 item 19: the closing (planned at 55 min) is late; the last question's window
+    holds the posts until it goes out, and never past the chat's end (60 min)."""
+    asked = replace(KEY, questions=KEY.questions[:2])
+    waiting = replace(asked, open_until=at(60))
+
+    assert window_question(waiting, at(57)) == 2
+    assert window_question(waiting, at(60)) is None
+    assert window_question(asked, at(57)) is None  # once out at 55 min, it closes there
+
+
 def test_the_intro_opens_the_introductions_window_when_it_goes_out() -> None:
     key = replace(KEY, opens_at=at(1))
 
