@@ -75,6 +75,10 @@ MAX_IDLE_SECONDS = 0.5
 SETTLE_AHEAD = timedelta(minutes=1)
 # A process restarted after the window closed still settles, if not too late.
 SETTLE_LATE_LIMIT = timedelta(hours=6)
+# The ledger's questions are read again this often, and for a post made since, this soon (a
+# server whose clock runs ahead would otherwise have the ledger read for every post).
+KEY_MAX_AGE = timedelta(seconds=1)
+KEY_REREAD = timedelta(milliseconds=50)
 # Kinds of the bot's posts whose replies belong to the chat.
 _REPLIED_KINDS = ("intro", "question", "closing")
 
@@ -613,7 +617,7 @@ class _Capture:
     def _answer(self, post: ArchivedPost) -> Answer:
         if post.is_own:
             return NO_ANSWER
-        key = self._answer_key()
+        key = self._answer_key(made_at=post.created_at)
         chain = self._chain(post.in_reply_to, key)
         answer = answer_for(key, text=post.text, created_at=post.created_at, reply_chain=chain)
         if answer[1] != "reply" and post.in_reply_to is not None:
@@ -651,9 +655,13 @@ class _Capture:
 
     # -- what the ledger says about the bot's posts ------------------------------------------
 
-    def _answer_key(self) -> AnswerKey:
+    def _answer_key(self, *, made_at: datetime | None = None) -> AnswerKey:
+        """The ledger's questions, read again each second, and sooner for a post made after
+        the last reading (a question may have gone out since: its window opened then)."""
         now = self.clock.now()
-        if self._key is None or now - self._key_at >= timedelta(seconds=1):
+        age = now - self._key_at
+        stale = made_at is not None and made_at >= self._key_at and age >= KEY_REREAD
+        if self._key is None or stale or age >= KEY_MAX_AGE:
             self._key, self._own_ids = self._read_ledger()
             self._key_at = now
         return self._key
