@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.contracts import x_openapi
 from tests.fakes.x_api import FakeXApi
@@ -96,6 +97,23 @@ def test_every_answer_of_the_fake_is_one_x_describes(rig: XRig) -> None:
     description (``referenced_posts``, ``repost_count``, ``edit_history_post_ids``...)."""
     run_a_small_chat(rig)
     fake = rig.fake
+    # The reads the fake serves other tests, with every field the description allows.
+    some = list(fake.tweets)[-3:]
+    everything = {
+        "post.fields": ",".join(sorted(x_openapi.values("GET /2/tweets", "post.fields"))),
+        "user.fields": ",".join(sorted(x_openapi.values("GET /2/tweets", "user.fields"))),
+        "expansions": "author_id,referenced_posts,in_reply_to_user_id",
+    }
+    with requests.Session() as http:
+        http.headers["Authorization"] = "Bearer test"
+        for path, params in (
+            ("/2/tweets", {"ids": ",".join(some), **everything}),
+            (f"/2/tweets/{some[-1]}", everything),
+            ("/2/users/me", {"user.fields": everything["user.fields"]}),
+        ):
+            http.get(fake.base_url + path, params=params, timeout=5).raise_for_status()
+        unrepost = f"/2/users/{fake.bot_user_id}/retweets/{fake.retweets[0][1]}"
+        http.delete(fake.base_url + unrepost, timeout=5).raise_for_status()
 
     problems = [
         problem
