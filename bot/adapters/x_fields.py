@@ -77,10 +77,13 @@ class FieldRequest:
             sent = self.lists.get(name)
             if sent is None:
                 continue
-            wrong = [v for v in sent if v in values]
-            if name in refusal.whole or not wrong:
+            if name in refusal.whole:
                 changes.append(self._rename(name))
                 continue
+            named = {v.strip() for value in values for v in value.split(",")}
+            wrong = [v for v in sent if v in named]
+            if not wrong or (len(wrong) == len(sent) > 1):
+                continue  # which value X means cannot be told: the error stands
             for value in wrong:
                 sent.remove(value)
                 older = OLDER_VALUES.get((name, value))

@@ -91,3 +91,15 @@ def test_an_unknown_fields_parameter_falls_back_to_its_older_name() -> None:
     assert fields.query() == {"tweet.fields": "created_at"}
     assert fields.refuse(Refusal.from_body({"parameter": "query", "value": "#x"})) == []
     assert fields.refuse(Refusal.from_body({"errors": "not a list"})) == []
+
+
+def test_a_refusal_that_names_every_value_changes_nothing() -> None:
+    """Issue 12 item 16: an answer naming all the values sent (joined, as some errors do)
+    cannot say which one X does not know: nothing is dropped and the error stands."""
+    fields = FieldRequest({"post.fields": ["created_at", "lang"]})
+    vague = {"errors": [{"parameters": {"post.fields": ["created_at,lang"]}, "message": "?"}]}
+    one = {"errors": [{"parameters": {"post.fields": ["created_at,bogus"]}, "message": "?"}]}
+
+    assert fields.refuse(Refusal.from_body(vague)) == []
+    assert fields.query() == {"post.fields": "created_at,lang"}
+    assert fields.refuse(Refusal.from_body(one)) == ["post.fields: created_at refused, left out"]
