@@ -10,7 +10,6 @@ description: paths and methods, query parameter names and values (``post.fields`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,7 @@ import pytest
 import requests
 
 from tests.contracts import x_openapi
-from tests.fakes.x_api import FakeXApi
-from tests.support.clock import ManualClock
-from tests.support.x_rig import START, XRig, events, rig_for
+from tests.support.x_rig import START, XRig, events, running_rig
 
 # Every operation the bot calls on X.
 BOT_OPERATIONS = {
@@ -33,25 +30,9 @@ BOT_OPERATIONS = {
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START - timedelta(minutes=5))
-
-
-@pytest.fixture
-def fake(clock: ManualClock) -> Iterator[FakeXApi]:
-    with FakeXApi(bot_username="chatbot", clock=clock) as running:
-        for name in ("ann", "bob"):
-            running.add_user(name, followers=10, description="teacher")
-        yield running
-
-
-@pytest.fixture
-def rig(
-    fake: FakeXApi, clock: ManualClock, tmp_path: Path, logs: list[dict[str, Any]]
-) -> Iterator[XRig]:
-    built = rig_for(fake, clock, tmp_path)
-    yield built
-    built.store.close()
+def rig(tmp_path: Path, logs: list[dict[str, Any]]) -> Iterator[XRig]:
+    with running_rig(tmp_path, "ann", "bob") as built:
+        yield built
 
 
 def run_a_small_chat(rig: XRig) -> None:

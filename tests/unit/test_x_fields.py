@@ -3,8 +3,6 @@ the older ones alike, and narrows what it asks for to what X accepts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.adapters.x_fields import FieldRequest, Refusal
 from bot.adapters.x_post import to_post
 from bot.core.model import ArchivedPost
@@ -12,38 +10,27 @@ from bot.core.model import ArchivedPost
 USERS = {"7": {"id": "7", "username": "ann", "name": "Ann"}}
 
 
-def post(**fields: Any) -> dict[str, Any]:
-    return {
+def read(references: str, reposts: str) -> ArchivedPost:
+    """A reply reposted 4 times, under these names of the reference list and repost count."""
+    tweet = {
         "id": "100",
         "text": "Evenings for me",
         "author_id": "7",
         "created_at": "2026-12-02T20:11:00.000Z",
-        **fields,
+        references: [{"type": "replied_to", "id": "90"}],
+        "public_metrics": {reposts: 4},
     }
+    fetched = to_post(tweet, USERS, own_user_id="1")
+    assert isinstance(fetched, ArchivedPost)
+    return fetched
 
 
 def test_replies_and_reposts_are_read_under_the_new_and_the_old_names() -> None:
     """Issue 12 item 16: `referenced_posts`/`repost_count` (2.167) and
     `referenced_tweets`/`retweet_count` (older answers) give the same post."""
-    new = to_post(
-        post(
-            referenced_posts=[{"type": "replied_to", "id": "90"}],
-            public_metrics={"repost_count": 4},
-        ),
-        USERS,
-        own_user_id="1",
-    )
-    old = to_post(
-        post(
-            referenced_tweets=[{"type": "replied_to", "id": "90"}],
-            public_metrics={"retweet_count": 4},
-        ),
-        USERS,
-        own_user_id="1",
-    )
+    new = read("referenced_posts", "repost_count")
 
-    assert isinstance(new, ArchivedPost)
-    assert new == old
+    assert new == read("referenced_tweets", "retweet_count")
     assert (new.in_reply_to, new.boosts) == ("90", 4)
 
 
