@@ -75,10 +75,8 @@ MAX_IDLE_SECONDS = 0.5
 SETTLE_AHEAD = timedelta(minutes=1)
 # A process restarted after the window closed still settles, if not too late.
 SETTLE_LATE_LIMIT = timedelta(hours=6)
-# The ledger's questions are read again this often, and for a post made since, this soon (a
-# server whose clock runs ahead would otherwise have the ledger read for every post).
+# The ledger's questions are read again at least this often.
 KEY_MAX_AGE = timedelta(seconds=1)
-KEY_REREAD = timedelta(milliseconds=50)
 # Kinds of the bot's posts whose replies belong to the chat.
 _REPLIED_KINDS = ("intro", "question", "closing")
 
@@ -656,12 +654,12 @@ class _Capture:
     # -- what the ledger says about the bot's posts ------------------------------------------
 
     def _answer_key(self, *, made_at: datetime | None = None) -> AnswerKey:
-        """The ledger's questions, read again each second, and sooner for a post made after
-        the last reading (a question may have gone out since: its window opened then)."""
+        """The ledger's questions, read again each second, and for a post made since the last
+        reading (a question may have gone out in between: its window opened then). Streamed
+        posts are new, so that is a small read of the ledger for most of them."""
         now = self.clock.now()
-        age = now - self._key_at
-        stale = made_at is not None and made_at >= self._key_at and age >= KEY_REREAD
-        if self._key is None or stale or age >= KEY_MAX_AGE:
+        stale = made_at is not None and made_at >= self._key_at
+        if self._key is None or stale or now - self._key_at >= KEY_MAX_AGE:
             self._key, self._own_ids = self._read_ledger()
             self._key_at = now
         return self._key
