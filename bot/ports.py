@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.budget import PostOutcome, Spend
+from bot.core.masking import mask
 from bot.core.model import ArchivedPost, Author
+from bot.core.steering import CommandState, HostCommand
 
 
 class Clock(Protocol):
@@ -27,19 +30,32 @@ class Published:
 
 
 class PlatformError(Exception):
-    """A platform refused or failed a request; adapters raise only these subclasses."""
+    """A platform refused or failed a request; adapters raise only these subclasses.
+
+    The reason is masked: servers echo what they were sent, the token included."""
 
     def __init__(self, reason: str) -> None:
+        reason = mask(reason)
         super().__init__(reason)
         self.reason = reason
 
 
+# The longest the bot waits on a server's word (a rate limit's reset): a reset hours ahead is
+# a mistake or an attack, and a chat lasts about an hour.
+MAX_RETRY_AFTER = 900.0
+
+
 class TransientError(PlatformError):
-    """Worth retrying: network trouble, 429, 5xx. ``retry_after`` is the server's word."""
+    """Worth retrying: network trouble, 429, 5xx. ``retry_after`` is the server's word,
+    within 0 and ``MAX_RETRY_AFTER`` (None if the server's word is not a number)."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
-        self.retry_after = retry_after
+        self.retry_after = (
+            None
+            if retry_after is None or math.isnan(retry_after)
+            else min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+        )
 
 
 class PermanentError(PlatformError):
@@ -230,6 +246,15 @@ class CuratingPlatform(Protocol):
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
         """A private message to the accounts the text mentions (and no one else)."""
+        ...
+
+
+@runtime_checkable
+class Unboosting(Protocol):
+    """A platform where the bot can take a boost back (a host's un-boost, issue 14)."""
+
+    def unboost(self, post_id: str) -> None:
+        """Undo the bot's boost of the post; nothing happens if there is none."""
         ...
 
 
@@ -576,4 +601,31 @@ class PaidSearch(Protocol):
     ) -> SearchPage:
         """The newest page of posts above ``since_id`` (or from ``start_time``) and below
         ``until_id``; raises BudgetExhausted, ReadingRefused, Transient or PermanentError."""
+        ...
+
+
+# -- the hosts' console (issue 14) ----------------------------------------------------------
+
+
+class HostCommands(Protocol):
+    """The commands the console writes and the owning worker carries out."""
+
+    def add(self, command: HostCommand) -> HostCommand:
+        """Store a new, pending command; returns it with its id."""
+        ...
+
+    def commands(self, occurrence: str) -> list[HostCommand]:
+        """The occurrence's commands, oldest first."""
+        ...
+
+    def finish(
+        self,
+        command_id: int,
+        state: CommandState,
+        *,
+        now: datetime,
+        reason: str | None = None,
+        url: str | None = None,
+    ) -> bool:
+        """Settle a pending command; False if it was settled already (by another worker)."""
         ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
@@ -95,16 +96,14 @@ def curators_for(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
 ) -> list[Any]:
     """A curator per platform that can boost: it boosts by the chat's rules (or, with
-    ``boost.mode: off``, only scores) and honours "stop" whatever the mode. None when
+    ``boost.mode: off``, only scores) and honours "stop" whatever the mode; its question
+    windows follow ``agenda_now`` (the agenda as the hosts steer it) if given. None when
     capture is off: there is nothing to curate, and the run must not outlast the chat."""
     if not config.follow.enabled:
         return []
-    from bot.adapters.store_curation import CurationSql
-    from bot.runtime.curator import Curator
-
-    curation = CurationSql(store.engine)
     log = get_logger(chat=config.chat.id)
     curating: list[tuple[ChatConfig, CuratingPlatform]] = [
         (config, platform)
@@ -113,18 +112,86 @@ def curators_for(
     ]
     curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
     return [
-        Curator(
-            config=rules,
-            platform=platform,
+        _curator(
+            rules,
+            platform,
             archive=archive,
-            history=curation,
-            store=curation,
-            ledger=store,
+            store=store,
             clock=clock,
             stop_event=stop_event,
-            log=log,
+            agenda_now=agenda_now,
         )
         for rules, platform in curating
+    ]
+
+
+def _curator(
+    config: ChatConfig,
+    platform: CuratingPlatform,
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+    agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
+) -> Any:
+    """A curator, which rewrites the transcripts already written on a "stop" or "forget me";
+    its question windows follow ``agenda_now`` (the agenda as the hosts steer it) if given."""
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.curator import Curator
+    from bot.runtime.transcript_files import TranscriptFiles
+
+    curation = CurationSql(store.engine)
+    return Curator(
+        config=config,
+        platform=platform,
+        archive=archive,
+        history=curation,
+        store=curation,
+        ledger=store,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+        files=TranscriptFiles(
+            config, archive=archive, ledger=store, curation=curation, history=curation
+        ),
+        agenda_now=agenda_now,
+    )
+
+
+def aftercare_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """Per platform that can both curate and look a post up again (Mastodon; on X every read
+    is billed): "stop", "forget me" and deletions reach the transcripts after the wrap-up.
+    None when capture is off or ``wrapup.listen`` is 0."""
+    if not config.follow.enabled or not config.wrapup.listen:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.aftercare import Aftercare
+
+    curation = CurationSql(store.engine)
+    return [
+        Aftercare(
+            config=config,
+            curator=_curator(
+                config, platform, archive=archive, store=store, clock=clock, stop_event=stop_event
+            ),
+            source=platform,
+            archive=archive,
+            history=curation,
+            clock=clock,
+            stop_event=stop_event,
+            log=get_logger(chat=config.chat.id),
+        )
+        for platform in platforms.values()
+        if isinstance(platform, CuratingPlatform) and isinstance(platform, HashtagSource)
     ]
 
 
@@ -137,9 +204,11 @@ def wrapups_for(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    delay: Callable[[], timedelta | None] | None = None,
 ) -> list[Any]:
-    """The wrap-up of each occurrence, once its capture is over. None when capture is off:
-    with nothing archived there is nothing to wrap up."""
+    """The wrap-up of each occurrence, once its capture is over (later by ``delay``, as
+    the hosts moved the agenda). None when capture is off: with nothing archived there is
+    nothing to wrap up."""
     if not config.follow.enabled:
         return []
     from bot.adapters.store_curation import CurationSql
@@ -158,6 +227,7 @@ def wrapups_for(
             clock=clock,
             stop_event=stop_event,
             log=get_logger(chat=config.chat.id),
+            delay=delay,
         )
     ]
 
@@ -243,3 +313,44 @@ def x_budgets(
             meter.begin(occurrence.id, planned, done=done, later=later, store=spending)
 
     return [begin]
+
+
+def host_commands_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    publisher: Any,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+    ownership: Any,
+    speed: float = 1.0,
+) -> tuple[Any, Any]:
+    """The hosts' console's commands (issue 14): the agenda as the hosts steer it, for the
+    runner, and the task that carries their commands out."""
+    from bot.adapters.commands_sql import HostCommandsSql
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.host_commands import HostCommandTask
+    from bot.runtime.steering import Steering
+
+    commands = HostCommandsSql(store.engine)
+    steering = Steering(commands, speed=speed)
+    task = HostCommandTask(
+        hashtag=config.chat.hashtag,
+        thread=config.posts.thread,
+        commands=commands,
+        steering=steering,
+        publisher=publisher,
+        platforms=platforms,
+        ledger=store,
+        curation=CurationSql(store.engine),
+        archive=archive,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+        # Commands are taken for as long as the chat is followed: not past its end otherwise.
+        linger=config.wrapup.after if config.follow.enabled else timedelta(0),
+        ownership=ownership,
+    )
+    return steering, task

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -128,6 +129,7 @@ archive_posts_table = Table(
     Column("author_followers", Integer, nullable=False),
     Column("author_is_bot", Boolean, nullable=False),
     Column("author_bio", Text, nullable=False),
+    Column("author_noindex", Boolean, nullable=False, server_default=false()),  # 0006
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("edited_at", DateTime(timezone=True)),
     Column("text", Text, nullable=False),
@@ -186,4 +188,29 @@ spending_table = Table(
     Column("held_at", DateTime(timezone=True), nullable=False),
     Column("settled_at", DateTime(timezone=True)),
     Index("ix_spending_occurrence", "occurrence", "platform"),
+)
+
+# -- the hosts' console (issue 14) ------------------------------------------------------------
+
+# What the hosts asked for from the console, for the worker that owns the occurrence to do.
+# The console only inserts; the worker finishes each row once (a conditional update), and a
+# command that acts on a platform does so under its ``ledger_key``, exactly once.
+host_commands_table = Table(
+    "host_commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("occurrence", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("platform", String(32)),  # None: every platform of the chat
+    Column("post_id", String(64)),
+    Column("slot", String(32)),
+    Column("text", Text),
+    Column("minutes", Float),
+    Column("by", String(64), nullable=False),  # the host who asked, as they signed in
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | done | refused | failed
+    Column("reason", Text),  # why it was refused or failed
+    Column("url", Text),  # what it made: the boost, the host's post
+    Column("done_at", DateTime(timezone=True)),
+    Index("ix_host_commands_occurrence", "occurrence", "state"),
 )

@@ -40,6 +40,7 @@ from bot.core.config_platforms import XSettings
 from bot.core.model import Author
 from bot.core.text import X_MAX_CHARACTERS, x_urls
 from bot.ports import (
+    MAX_RETRY_AFTER,
     Clock,
     Meter,
     PermanentError,
@@ -58,7 +59,7 @@ EXPANSIONS = ["author_id", "referenced_posts"]
 # A read whose fields X refuses is asked again without them, this many times at most.
 MAX_FIELD_RETRIES = 4
 # A wait longer than this is not worth holding a post or a poll for: give up instead.
-MAX_WAIT = timedelta(minutes=15)
+MAX_WAIT = timedelta(seconds=MAX_RETRY_AFTER)
 # How far back a post refused as duplicate content may be the bot's own lost one.
 DUPLICATE_LOOKBACK = timedelta(hours=1)
 # X's user timeline answers 5 to 100 posts a page.

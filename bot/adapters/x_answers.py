@@ -18,8 +18,8 @@ from bot.ports import TransientError
 def json_object(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
-    except ValueError:
-        raise TransientError(f"X answered {response.status_code} with no JSON") from None
+    except (ValueError, RecursionError):
+        raise TransientError(f"X answered {response.status_code} with no readable JSON") from None
     if not isinstance(body, dict):
         raise TransientError("X answered with JSON that is not an object")
     return body
@@ -30,7 +30,7 @@ def error_body(response: requests.Response | None) -> dict[str, Any]:
         return {}
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return body if isinstance(body, dict) else {}
 

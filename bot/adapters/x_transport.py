@@ -1,5 +1,6 @@
 """tweepy's Client hard-codes X's host and never passes a timeout to requests: a transport
-adapter mounted on its session sends every request to ``platforms.x.api_base``, with one."""
+adapter mounted on its session sends every request to ``platforms.x.api_base``, with a
+timeout that bounds the whole request, and a cap on the answer's size."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+
+from bot.adapters.bounded_http import BoundedAdapter, Timeout
 
 # The hosts tweepy may use; both are sent to api_base.
 OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 
-Timeout = float | tuple[float | None, float | None] | None
 
-
-class XTransport(HTTPAdapter):
-    """Sends tweepy's requests to ``base_url`` (when it is not X itself), with a timeout."""
+class XTransport(BoundedAdapter):
+    """Sends tweepy's requests to ``base_url`` (when it is not X itself), with a timeout that
+    bounds the whole request, and a cap on the answer's size."""
 
     def __init__(self, base_url: str | None, *, timeout: float) -> None:
-        super().__init__()
+        super().__init__(deadline=timeout)
         self._base = urlsplit(base_url) if base_url else None
         self._timeout = timeout
 

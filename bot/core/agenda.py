@@ -19,7 +19,7 @@ from bot.core.text import fill, with_hashtag
 # What a rehearsal's times are rounded to, back in chat time.
 _REPLAY_RESOLUTION = timedelta(milliseconds=10)
 
-PostKind = Literal["reminder", "intro", "question", "closing", "wrapup"]
+PostKind = Literal["reminder", "intro", "question", "closing", "wrapup", "host"]
 
 
 @dataclass(frozen=True)

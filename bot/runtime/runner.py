@@ -8,6 +8,7 @@ never decide anything.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -15,14 +16,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.agenda import Occurrence, Plan, PlannedPost
+from bot.core.steering import Steered
 from bot.ports import Clock
 from bot.runtime.ownership import OwnershipKeeper
 from bot.runtime.publisher import PostPublisher
+from bot.runtime.steering import Steering
 
 # How often the main thread looks at the clock and the stop flag while the scheduler runs.
 _TICK_SECONDS = 0.2
 # After a stop, how long a companion (the follower) gets to finish a request in flight.
 _COMPANION_JOIN_SECONDS = 5.0
+# A companion that fails is started again after a backoff (doubling from the first, up to the
+# cap); after this many failures in a row it cannot recover, and the occurrence ends with it.
+COMPANION_ATTEMPTS = 5
+COMPANION_BACKOFF = (timedelta(seconds=1), timedelta(seconds=60))
+# A companion that ran this long before it failed had recovered: its count starts over.
+_COMPANION_RECOVERED = timedelta(minutes=10)
+
+
+class CompanionFailed(Exception):
+    """A companion (follower, curator, wrap-up) kept failing; the message says which, how
+    often and why, in one line."""
 
 
 class OccurrenceTask(Protocol):
@@ -64,6 +78,8 @@ class OccurrenceRunner:
         log: Any,
         companions: Sequence[OccurrenceTask] = (),
         preparations: Sequence[Callable[[Occurrence, Sequence[PlannedPost]], None]] = (),
+        companion_backoff: tuple[timedelta, timedelta] = COMPANION_BACKOFF,
+        steering: Steering | None = None,
     ) -> None:
         self._publisher = publisher
         self._clock = clock
@@ -72,6 +88,9 @@ class OccurrenceRunner:
         self._companions = companions
         # Run before anything of an occurrence is posted or read (e.g. setting its budget).
         self._preparations = preparations
+        self._backoff = companion_backoff
+        # The hosts' console moves, holds and edits the posts still ahead (issue 14).
+        self._steering = steering
 
     def run(
         self, occurrence: Occurrence, agenda: Sequence[PlannedPost], *, until: datetime
@@ -81,6 +100,12 @@ class OccurrenceRunner:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         log = self._log.bind(occurrence=occurrence.id)
+        held: Sequence[PlannedPost] = ()
+        seen = 0
+        if self._steering is not None:
+            # The commands the hosts gave before a restart still hold.
+            seen, steered = self._steering.begin(occurrence, agenda)
+            agenda, held = steered.posts, steered.held
         now = self._clock.now()
         due = [p for p in agenda if p.at <= now]
         future = [p for p in agenda if p.at > now]
@@ -97,10 +122,14 @@ class OccurrenceRunner:
                 return False
             self._publish(post)
 
-        pending = {p.key for p in future}
+        pending = {p.key for p in [*future, *held]}
         lock = threading.Lock()
 
+        started: set[str] = set()
+
         def job(post: PlannedPost) -> None:
+            with lock:
+                started.add(post.key)
             try:
                 self._publish(post)
             finally:
@@ -117,10 +146,11 @@ class OccurrenceRunner:
             scheduler.add_job(
                 job, "date", run_date=post.at, args=[post], id=post.key, name=post.slot
             )
+        gave_up: list[str] = []
         companions = [
             threading.Thread(
                 target=self._accompany,
-                args=(task, occurrence, agenda),
+                args=(task, occurrence, agenda, gave_up),
                 name=f"companion-{n}",
                 daemon=True,
             )
@@ -131,6 +161,10 @@ class OccurrenceRunner:
         scheduler.start()
         try:
             while not self._stop.wait(_TICK_SECONDS):
+                if self._steering is not None and self._steering.version != seen:
+                    seen, steered = self._steering.current()
+                    with lock:
+                        pending -= _reschedule(scheduler, job, steered, pending - started)
                 with lock:
                     idle = not pending and not any(t.is_alive() for t in companions)
                 if idle and self._clock.now() >= until:
@@ -142,6 +176,8 @@ class OccurrenceRunner:
                 thread.join(_COMPANION_JOIN_SECONDS)
         stopped = self._stop.is_set()
         log.info("occurrence.end", stopped_early=stopped)
+        if gave_up:
+            raise CompanionFailed(gave_up[0])
         return not stopped
 
     def _publish(self, post: PlannedPost) -> None:
@@ -152,13 +188,85 @@ class OccurrenceRunner:
             self._log.exception("post.error", key=post.key)
 
     def _accompany(
-        self, task: OccurrenceTask, occurrence: Occurrence, agenda: Sequence[PlannedPost]
+        self,
+        task: OccurrenceTask,
+        occurrence: Occurrence,
+        agenda: Sequence[PlannedPost],
+        gave_up: list[str],
     ) -> None:
-        try:
-            task.run(occurrence, agenda)
-        except Exception:
-            # The posts go on without it; the log says what broke.
-            self._log.exception("companion.error", occurrence=occurrence.id)
+        """Run a companion; start it again after a failure (it resumes from the store:
+        cursors, the ledger), and give up on the occurrence once it cannot recover."""
+        name = type(task).__name__
+        failures = 0
+        while not self._stop.is_set():
+            started = self._clock.now()
+            try:
+                task.run(occurrence, agenda)
+                return
+            except Exception as exc:
+                error = exc
+            reason = one_line(error)
+            if self._clock.now() - started >= _COMPANION_RECOVERED:
+                failures = 0
+            failures += 1
+            if failures >= COMPANION_ATTEMPTS:
+                gave_up.append(f"{name} failed {failures} times in a row, last: {reason}")
+                self._log.error(
+                    "companion.gave_up",
+                    occurrence=occurrence.id,
+                    companion=name,
+                    reason=reason,
+                    exc_info=error,
+                )
+                # Nothing more of this occurrence happens: every other part stops too.
+                self._stop.set()
+                return
+            base, cap = self._backoff
+            delay = min(cap, base * 2 ** (failures - 1))
+            self._log.error(
+                "companion.error",
+                occurrence=occurrence.id,
+                companion=name,
+                reason=reason,
+                attempt=failures,
+                restart_in_s=delay.total_seconds(),
+                exc_info=error,
+            )
+            if self._stop.wait(delay.total_seconds()):
+                return
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text: its type and its message's first line."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _reschedule(
+    scheduler: Any, job: Callable[[PlannedPost], None], steered: Steered, pending: set[str]
+) -> set[str]:
+    """Move the jobs of the posts still pending to their steered times and texts; a held post
+    has no job until the agenda resumes. A job that has just started is left to finish.
+    Returns the keys dropped from the agenda (an early end): no longer pending."""
+    from apscheduler.jobstores.base import JobLookupError
+
+    dropped = {p.key for p in steered.dropped} & pending
+    for key in dropped:
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(key)
+
+    for post in steered.held:
+        if post.key in pending and scheduler.get_job(post.key) is not None:
+            with contextlib.suppress(JobLookupError):
+                scheduler.remove_job(post.key)
+    for post in steered.posts:
+        if post.key not in pending:
+            continue
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(post.key)
+        scheduler.add_job(job, "date", run_date=post.at, args=[post], id=post.key, name=post.slot)
+    return dropped
 
 
 def run_series(
