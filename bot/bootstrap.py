@@ -177,7 +177,9 @@ def connect_platforms(
             register_secret(token)
             from bot.adapters.mastodon import MastodonPlatform
 
-            platforms["mastodon"] = MastodonPlatform(mastodon, token=token)
+            platforms["mastodon"] = MastodonPlatform(
+                mastodon, token=token, log=get_logger(chat=config.chat.id)
+            )
     if config.platforms.x is not None:
         x = _connect_x(config, env, problems)
         if x is not None:
@@ -260,7 +262,7 @@ def check_live_limits(
     """Before posting anything: every token the servers refuse, and lengths against the
     limits the servers announce. A server that cannot be reached now is not an error: the
     posts retry it in their time."""
-    from bot.ports import Inspectable, PermanentError
+    from bot.ports import Inspectable, TokenRefused
 
     limits = {}
     refused = []
@@ -270,9 +272,11 @@ def check_live_limits(
                 limits[name] = platform.account_facts().max_characters
             else:
                 limits[name] = platform.max_characters()
-        except PermanentError as exc:
+        except TokenRefused as exc:
             refused.append(_refused_token(config, name, exc.reason))
         except PlatformError as exc:
+            # Not the token (a missing endpoint, an unreachable server): the limits come
+            # from the chat file, and the posts find out in their time.
             get_logger(platform=name).warning("limits.unknown", reason=exc.reason)
     if refused:
         raise ConfigError("environment", refused)

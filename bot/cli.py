@@ -408,11 +408,14 @@ def health(
 
 @app.command()
 def doctor(config: ConfigArg) -> None:
-    """Check that a chat can run: tokens, scopes, bot flag, post limits, database (exit 1).
+    """Check that a chat can run: tokens, scopes, bot flag, post limits, the server's
+    capabilities, database (exit 1).
 
-    Per platform: the token works; it may read, post and boost; the account is flagged as a
-    bot; every post fits the server's limit. Then the database is reachable and migrated.
-    Nothing is posted or boosted: write access is tested with requests the server refuses.
+    Per platform: the token works; its scopes allow reading, posting and boosting (where the
+    server reports them); the account is flagged as a bot; every post fits the server's
+    limit; what the server can do. Then the database is reachable and migrated. Reads only:
+    nothing is posted, boosted, sent or edited. Ends with what the bot does differently on
+    this server.
     """
     from bot import bootstrap, operations
     from bot.terminal import cell, row, show, table
@@ -422,7 +425,7 @@ def doctor(config: ConfigArg) -> None:
         chat = bootstrap.load_config(config)
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    checks = operations.doctor_checks(chat, settings)
+    checks, reports = operations.doctor_checks(chat, settings)
     drawn = table(
         f"tweetchat doctor: {chat.chat.title}", ("", "check", "result", "detail", "fix"), lines=True
     )
@@ -436,11 +439,23 @@ def doctor(config: ConfigArg) -> None:
             item.fix,
         )
     show(drawn, width=160)
+    for name, report in reports.items():
+        if report.unknowable:
+            typer.echo(f"\nOn {name}, only the chat itself will tell (the doctor never writes):")
+            typer.echo("".join(f"- {line}\n" for line in report.unknowable), nl=False)
     failures = sum(not item.ok for item in checks)
     if failures:
         typer.echo(f"{failures} check{'s' if failures != 1 else ''} failed.", err=True)
+    else:
+        typer.echo("\nAll checks passed.")
+    for name, report in reports.items():
+        if report.differences:
+            typer.echo(f"\nWhat the bot does differently on this {name} server:")
+            typer.echo("".join(f"- {line}\n" for line in report.differences), nl=False)
+        elif len(report.checks) > 1:
+            typer.echo(f"\nThis {name} server offers everything the bot uses: nothing changes.")
+    if failures:
         raise typer.Exit(1)
-    typer.echo("All checks passed.")
 
 
 @app.command()

@@ -31,6 +31,7 @@ Rule = Literal[
     "blocked_domain",
     "blocked_word",
     "already_boosted",
+    "author_policy",
 ]
 RULES: tuple[Rule, ...] = (
     "public",
@@ -42,7 +43,10 @@ RULES: tuple[Rule, ...] = (
     "blocked_domain",
     "blocked_word",
     "already_boosted",
+    "author_policy",
 )
+
+AUTHOR_POLICY = "refused by its author's policy: the server does not let the bot boost it"
 
 # More hashtags than this (the chat's own included) reads as tag spam.
 MANY_HASHTAGS = 3
@@ -110,6 +114,8 @@ class Candidate:
 
     post: ArchivedPost
     visibility: str  # public, unlisted, private, direct
+    # The author's server says the bot may not boost it (an interaction policy).
+    boost_refused: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -158,6 +164,8 @@ def eligibility(candidate: Candidate, rules: Boost, facts: Facts) -> Rejection |
         return Rejection("blocked_word", f"the post contains the blocked word {word!r}")
     if post.id in facts.boosted:
         return Rejection("already_boosted", "boosted already")
+    if candidate.boost_refused:
+        return Rejection("author_policy", AUTHOR_POLICY)
     return None
 
 

@@ -42,6 +42,7 @@ from bot.ports import (
     Fetched,
     HashtagSource,
     Ledger,
+    NoStreaming,
     PermanentError,
     PlatformError,
     PostEvent,
@@ -87,6 +88,12 @@ Via = Literal["stream", "timeline", "replies", "settle"]
 class FollowWindow:
     start: datetime
     end: datetime
+
+
+def says_gone(looked_up: Fetched | None) -> bool:
+    """Whether a lookup's answer takes a post out of the archive. Only the server's word
+    does: gone (404, 410: None) or no longer public; never an answer of unexpected shape."""
+    return looked_up is None or (isinstance(looked_up, Skipped) and looked_up.hidden)
 
 
 def follow_window(
@@ -373,6 +380,15 @@ class _Capture:
                 )
             else:
                 self._schedule_reconnect(now, exc.reason)
+            return
+        except NoStreaming as exc:
+            # Nothing to ask again: poll until the window closes.
+            self.stream_schedule.due = self.window.end
+            self.log.warning(
+                "follow.polling",
+                reason=exc.reason,
+                poll_every_s=self.settings.poll_interval.total_seconds(),
+            )
             return
         except PermanentError as exc:
             self.stream_schedule.due = now + STREAM_REFUSED_RETRY
@@ -692,11 +708,17 @@ class _Capture:
             for post_id in unseen:
                 checked += 1
                 now_item = retried(partial(self.source.fetch, post_id))
-                if now_item is None or isinstance(now_item, Skipped):
+                if says_gone(now_item):
                     gone += 1
                     self._delete(post_id, reason="gone from the server")
+                elif isinstance(now_item, Skipped):
+                    log.warning("follow.kept", id=post_id, reason=now_item.reason)
                 else:
                     self._file(now_item, "settle")
+                    if now_item.id != post_id:
+                        # The lookup answered with another id: the same post, renamed (an
+                        # edit on some servers). The new copy replaces the old one.
+                        self._delete(post_id, reason=f"the server now calls it {now_item.id}")
         except (ShutdownRequested, PlatformError) as exc:
             reason = exc.reason if isinstance(exc, PlatformError) else "shutdown"
             log.warning("follow.unsettled", reason=reason)

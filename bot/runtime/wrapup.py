@@ -235,7 +235,8 @@ def post_wrapup(
         if series is not None:
             files += write_series_exports(series, folder)
     except OSError as exc:
-        reason = f"cannot write the transcript to {folder}: {exc.strerror or exc}"
+        # The atomic writer names the file it could not write; other errors the folder.
+        reason = f"cannot write {exc.filename or folder}: {exc.strerror or exc}"
         log.error("wrapup.failed", occurrence=occurrence.id, step="files", reason=reason)
         raise WrapupFailed(reason + "; the wrap-up thread was not posted") from exc
     thread = wrapup_thread(config, occurrence, report.stats, limits=live_limits(platforms, log))
