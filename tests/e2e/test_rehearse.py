@@ -18,10 +18,11 @@ import pytest
 
 from bot.bootstrap import load_config
 from bot.core.answers import prefix_number
-from bot.core.crowd import Delete, Edit, plan_crowd
 from bot.core.planning import next_plan
 from bot.export_common import WITHHELD
 from bot.export_markdown import md_escape
+from bot.rehearsal.crowd import Delete, Edit
+from bot.rehearsal.crowd_plan import plan_crowd
 from tests.support.chat_files import TWEETCHAT, tweetchat_env
 
 ROOT = Path(__file__).resolve().parents[2]
