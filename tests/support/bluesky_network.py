@@ -222,10 +222,8 @@ class BlueskyNetwork:
         return posts[0] if posts else None
 
     def _profile(self, did: str) -> dict[str, Any] | None:
-        answer = self.http.get(
-            f"{self.bsky}/xrpc/app.bsky.actor.getProfile", params={"actor": did}
-        )
-        return answer.json() if answer.status_code == 200 else None  # type: ignore[no-any-return]
+        answer = self.http.get(f"{self.bsky}/xrpc/app.bsky.actor.getProfile", params={"actor": did})
+        return answer.json() if answer.status_code == 200 else None
 
     @staticmethod
     def auth(account: Account) -> dict[str, str]:

@@ -1,0 +1,268 @@
+"""Bluesky through the AT Protocol SDK (MarshalX's ``atproto``): posting, threads, and what
+`doctor` reads. Following lives in bluesky_follow, curation in bluesky_curation.
+
+Exactly once: every post carries a record key derived from its ledger key (a valid TID), so
+a retry after a lost answer asks for a key the repository holds already and cannot make a
+second record (checked on the local network: the PDS refuses the repeat). When a create
+fails, the record at that key is looked up before the error counts: if it is there, it is
+the post. A post claimed by a worker that died is found in the bot's own feed, by its text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from atproto import Client, models
+
+from bot.adapters.bluesky_ids import (
+    POST,
+    post_uri,
+    record_id,
+    split_uri,
+    tid_for,
+    web_url,
+)
+from bot.adapters.bluesky_session import BlueskySession
+from bot.core.config_platforms import BlueskySettings
+from bot.core.html_text import same_text
+from bot.core.model import Author
+from bot.core.text import BLUESKY_MAX_GRAPHEMES
+from bot.ports import (
+    AccountFacts,
+    Capability,
+    Clock,
+    EventStream,
+    Fetched,
+    Mention,
+    PermanentError,
+    PlatformError,
+    PostState,
+    Published,
+    TagPage,
+)
+
+# How many of its own latest posts the bot reads to recover a post after a crash.
+_RECOVERY_WINDOW = 50
+
+
+class BlueskyPlatform:
+    name = "bluesky"
+
+    def __init__(self, settings: BlueskySettings, *, session: BlueskySession, clock: Clock) -> None:
+        self.settings = settings
+        self.session = session
+        self._clock = clock
+        # Reply refs of the posts this process made: uri -> (cid, root uri, root cid).
+        self._refs: dict[str, tuple[str, str, str]] = {}
+
+    def max_characters(self) -> int:
+        return BLUESKY_MAX_GRAPHEMES
+
+    # -- posting -------------------------------------------------------------------------
+
+    def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+        rkey = tid_for(key)
+        reply = self._reply_ref(in_reply_to) if in_reply_to else None
+        facets = self.session.call(lambda c: c.detect_facets(text))
+        record = models.AppBskyFeedPost.Record(
+            text=text,
+            created_at=_iso(self._clock.now()),
+            facets=facets or None,
+            reply=reply,
+            langs=None,
+        )
+        did = self.session.did
+        try:
+            created = self.session.call(
+                lambda c: c.com.atproto.repo.create_record(
+                    models.ComAtprotoRepoCreateRecord.Data(
+                        repo=did, collection=POST, record=record, rkey=rkey
+                    )
+                )
+            )
+        except PlatformError:
+            # The answer was lost, or the key is taken because an earlier attempt succeeded:
+            # the record at the key, if any, is this post.
+            existing = self._own_record(POST, rkey)
+            if existing is None:
+                raise
+            uri, cid, value = existing
+            if not same_text(str(_field(value, "text") or ""), text):
+                raise PermanentError(f"the record key {rkey} of {key} holds another post") from None
+            created_uri, created_cid = uri, cid
+        else:
+            created_uri, created_cid = str(created.uri), str(created.cid)
+        root_uri, root_cid = (
+            (str(reply.root.uri), str(reply.root.cid))
+            if reply is not None
+            else (created_uri, created_cid)
+        )
+        self._refs[created_uri] = (created_cid, root_uri, root_cid)
+        return Published(record_id(did, rkey), self._url(rkey), self._clock.now())
+
+    def find_own_post(self, text: str, *, since: datetime) -> Published | None:
+        did = self.session.did
+        feed = self.session.call(
+            lambda c: c.app.bsky.feed.get_author_feed(
+                models.AppBskyFeedGetAuthorFeed.Params(
+                    actor=did, limit=_RECOVERY_WINDOW, filter="posts_with_replies"
+                )
+            )
+        )
+        for item in feed.feed:
+            post = item.post
+            if item.reason is not None or post.author.did != did:
+                continue  # a repost
+            created = _parse_time(_field(post.record, "created_at"))
+            if created is not None and created < since:
+                continue
+            if same_text(str(_field(post.record, "text") or ""), text):
+                _, _, rkey = split_uri(post.uri)
+                return Published(record_id(did, rkey), self._url(rkey), created)
+        return None
+
+    def _reply_ref(self, parent_id: str) -> models.AppBskyFeedPost.ReplyRef:
+        """Root and parent (uri and cid each) of a reply to one of the bot's posts: from this
+        process's memory, else from the bot's repository (which answers at once, unlike the
+        AppView, which indexes later)."""
+        uri = post_uri(parent_id)
+        known = self._refs.get(uri)
+        if known is None:
+            did, _, rkey = split_uri(uri)
+            found = self._own_record(POST, rkey) if did == self.session.did else None
+            if found is None:
+                raise PermanentError(f"the post to reply to is gone: {parent_id}")
+            _, cid, value = found
+            root = _field(value, "reply")
+            root_ref = _field(root, "root") if root is not None else None
+            known = (
+                (cid, str(_field(root_ref, "uri")), str(_field(root_ref, "cid")))
+                if root_ref is not None
+                else (cid, uri, cid)
+            )
+            self._refs[uri] = known
+        cid, root_uri, root_cid = known
+        return models.AppBskyFeedPost.ReplyRef(
+            parent=models.ComAtprotoRepoStrongRef.Main(uri=uri, cid=cid),
+            root=models.ComAtprotoRepoStrongRef.Main(uri=root_uri, cid=root_cid),
+        )
+
+    def _own_record(self, collection: str, rkey: str) -> tuple[str, str, Any] | None:
+        """uri, cid and value of a record of the bot's repository; None if it has none."""
+        did = self.session.did
+
+        def get(c: Client) -> Any:
+            try:
+                return c.com.atproto.repo.get_record(
+                    models.ComAtprotoRepoGetRecord.Params(
+                        repo=did, collection=collection, rkey=rkey
+                    )
+                )
+            except Exception as exc:  # the SDK's 400 RecordNotFound
+                if "RecordNotFound" in str(exc) or "Could not locate record" in str(exc):
+                    return None
+                raise
+
+        found = self.session.call(get)
+        if found is None:
+            return None
+        return str(found.uri), str(found.cid), found.value
+
+    def _url(self, rkey: str) -> str:
+        return web_url(self.settings.handle, rkey)
+
+    # -- doctor: what the account is and may do, found out without writing anything -------
+
+    def account_facts(self) -> AccountFacts:
+        did = self.session.did
+        profile = self.session.call(
+            lambda c: c.app.bsky.actor.get_profile(models.AppBskyActorGetProfile.Params(actor=did))
+        )
+        labels = [str(label.val) for label in (profile.labels or [])]
+        return AccountFacts(
+            username=str(profile.handle),
+            bot="bot" in labels,
+            max_characters=BLUESKY_MAX_GRAPHEMES,
+        )
+
+    def probe(self, capability: Capability) -> None:
+        # An app password may read, post and repost: a live session is the whole check.
+        self.session.call(lambda c: c.com.atproto.server.get_session())
+
+    # -- following and curation: in bluesky_follow and bluesky_curation -------------------
+
+    def tag_page(
+        self, tag: str, *, newer_than: str | None = None, older_than: str | None = None
+    ) -> TagPage:
+        from bot.adapters.bluesky_follow import tag_page
+
+        return tag_page(self, tag, newer_than=newer_than, older_than=older_than)
+
+    def replies(self, post_id: str) -> list[Fetched]:
+        from bot.adapters.bluesky_follow import replies
+
+        return replies(self, post_id)
+
+    def fetch(self, post_id: str) -> Fetched | None:
+        from bot.adapters.bluesky_follow import fetch
+
+        return fetch(self, post_id)
+
+    def open_stream(self, tag: str) -> EventStream:
+        # Bluesky's live path is the firehose of the whole network: far too much for one
+        # hashtag. The follower polls the search instead.
+        raise PermanentError("Bluesky has no hashtag stream: the search is polled")
+
+    def home(self) -> str:
+        return "bsky.social"
+
+    def own_author(self) -> Author:
+        from bot.adapters.bluesky_curation import own_author
+
+        return own_author(self)
+
+    def fetch_posts(self, ids: Sequence[str]) -> list[PostState]:
+        from bot.adapters.bluesky_curation import fetch_posts
+
+        return fetch_posts(self, ids)
+
+    def boost(self, post_id: str) -> Published:
+        from bot.adapters.bluesky_curation import repost
+
+        return repost(self, post_id)
+
+    def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
+        from bot.adapters.bluesky_curation import mentions
+
+        return mentions(self, after=after)
+
+    def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+        # Bluesky's direct messages are a separate service an app password may not reach;
+        # the approval round trip is not offered here.
+        raise PermanentError("the bot does not send direct messages on Bluesky")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _field(value: Any, name: str) -> Any:
+    """A field of a record the SDK may hand back as a model or as a plain dict."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        camel = "".join(p if i == 0 else p.title() for i, p in enumerate(name.split("_")))
+        return value.get(name, value.get(camel))
+    return getattr(value, name, None)
