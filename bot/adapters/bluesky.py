@@ -11,10 +11,10 @@ the post. A post claimed by a worker that died is found in the bot's own feed, b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from atproto import Client, models
+from atproto import models
 
 from bot.adapters.bluesky_ids import (
     POST,
@@ -24,7 +24,9 @@ from bot.adapters.bluesky_ids import (
     tid_for,
     web_url,
 )
+from bot.adapters.bluesky_posts import record_time
 from bot.adapters.bluesky_session import BlueskySession
+from bot.adapters.untrusted_fields import Malformed, utc_time
 from bot.core.config_platforms import BlueskySettings
 from bot.core.html_text import same_text
 from bot.core.model import Author
@@ -68,7 +70,7 @@ class BlueskyPlatform:
         facets = self.session.call(lambda c: c.detect_facets(text))
         record = models.AppBskyFeedPost.Record(
             text=text,
-            created_at=_iso(self._clock.now()),
+            created_at=record_time(self._clock.now()),
             facets=facets or None,
             reply=reply,
             langs=None,
@@ -85,7 +87,7 @@ class BlueskyPlatform:
         except PlatformError:
             # The answer was lost, or the key is taken because an earlier attempt succeeded:
             # the record at the key, if any, is this post.
-            existing = self._own_record(POST, rkey)
+            existing = self.own_record(POST, rkey)
             if existing is None:
                 raise
             uri, cid, value = existing
@@ -124,14 +126,14 @@ class BlueskyPlatform:
         return None
 
     def _reply_ref(self, parent_id: str) -> models.AppBskyFeedPost.ReplyRef:
-        """Root and parent (uri and cid each) of a reply to one of the bot's posts: from this
-        process's memory, else from the bot's repository (which answers at once, unlike the
-        AppView, which indexes later)."""
+        """Root and parent (uri and cid each) of a reply: from this process's memory, else
+        for the bot's own post from its repository (which answers at once, unlike the
+        AppView, which indexes later), else from the AppView."""
         uri = post_uri(parent_id)
         known = self._refs.get(uri)
         if known is None:
             did, _, rkey = split_uri(uri)
-            found = self._own_record(POST, rkey) if did == self.session.did else None
+            found = self.own_record(POST, rkey) if did == self.session.did else self._view(uri)
             if found is None:
                 raise PermanentError(f"the post to reply to is gone: {parent_id}")
             _, cid, value = found
@@ -149,26 +151,27 @@ class BlueskyPlatform:
             root=models.ComAtprotoRepoStrongRef.Main(uri=root_uri, cid=root_cid),
         )
 
-    def _own_record(self, collection: str, rkey: str) -> tuple[str, str, Any] | None:
-        """uri, cid and value of a record of the bot's repository; None if it has none."""
-        did = self.session.did
+    def _view(self, uri: str) -> tuple[str, str, Any] | None:
+        from bot.adapters.bluesky_follow import get_posts
 
-        def get(c: Client) -> Any:
-            try:
-                return c.com.atproto.repo.get_record(
-                    models.ComAtprotoRepoGetRecord.Params(
-                        repo=did, collection=collection, rkey=rkey
-                    )
-                )
-            except Exception as exc:  # the SDK's 400 RecordNotFound
-                if "RecordNotFound" in str(exc) or "Could not locate record" in str(exc):
-                    return None
-                raise
-
-        found = self.session.call(get)
-        if found is None:
+        views = get_posts(self, [uri])
+        if not views or not isinstance(views[0].get("cid"), str):
             return None
-        return str(found.uri), str(found.cid), found.value
+        return uri, str(views[0]["cid"]), views[0].get("record")
+
+    def own_record(self, collection: str, rkey: str) -> tuple[str, str, Any] | None:
+        """uri, cid and value of a record of the bot's repository; None if it has none."""
+        found = self.session.query(
+            "com.atproto.repo.getRecord",
+            models.ComAtprotoRepoGetRecord.Params(
+                repo=self.session.did, collection=collection, rkey=rkey
+            ),
+            missing_ok=True,
+        )
+        uri, cid = found.get("uri"), found.get("cid")
+        if not isinstance(uri, str) or not isinstance(cid, str):
+            return None
+        return uri, cid, found.get("value")
 
     def _url(self, rkey: str) -> str:
         return web_url(self.settings.handle, rkey)
@@ -239,23 +242,19 @@ class BlueskyPlatform:
         return mentions(self, after=after)
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        # Bluesky's direct messages are a separate service an app password may not reach;
-        # the approval round trip is not offered here.
-        raise PermanentError("the bot does not send direct messages on Bluesky")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        # Every Bluesky post is public, and direct messages are a service of their own that
+        # app passwords reach only when allowed to. An answer to someone's own mention (a
+        # confirmation of "stop") goes as a reply: they asked. Nothing is sent unasked.
+        if in_reply_to is None:
+            raise PermanentError("the bot sends no direct messages on Bluesky")
+        return self.post(text, key=key, in_reply_to=in_reply_to)
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return utc_time(value, "createdAt")
+    except Malformed:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _field(value: Any, name: str) -> Any:

@@ -37,6 +37,8 @@ from bot.runtime.logs import register_secret
 
 # Errors of a stale session: a fresh one (refreshed, or a new login) fixes them.
 _SESSION_ERRORS = ("ExpiredToken", "InvalidToken", "AuthenticationRequired")
+# What servers answer for a record or post that is not there (deleted, or never was).
+_NOT_FOUND = ("NotFound", "RecordNotFound")
 
 
 class SessionStore(Protocol):
@@ -131,6 +133,23 @@ class BlueskySession:
                     self._ready = False
                     raise TransientError(f"the session expired ({_describe(exc)})") from None
                 raise
+
+    def query(self, nsid: str, params: Any, *, missing_ok: bool = False) -> dict[str, Any]:
+        """A read's JSON as the server sent it (to be checked field by field: the SDK's
+        models would refuse a whole page for one odd post); ``missing_ok``: {} when the
+        server says the thing is not there."""
+
+        def run(client: Client) -> Any:
+            try:
+                return client.invoke_query(nsid, params=params)
+            except BadRequestError as exc:
+                if missing_ok and _error_name(exc) in _NOT_FOUND:
+                    return None
+                raise
+
+        response = self.call(run)
+        content = getattr(response, "content", None)
+        return content if isinstance(content, dict) else {}
 
     def logged_in(self) -> Client:
         with self._lock:

@@ -156,11 +156,6 @@ class BlueskySettings(ConfigModel):
     # The name of a variable, not a secret: an app password from Settings > App passwords.
     app_password_env: EnvName = "BLUESKY_APP_PASSWORD"  # noqa: S105
     request_timeout: Duration = timedelta(seconds=10)
-    poll_interval: Duration = Field(
-        default=timedelta(seconds=5),
-        description="Time between two reads of the hashtag's search and of the bot's "
-        "notifications.",
-    )
 
 
 class Platforms(ConfigModel):
