@@ -24,7 +24,7 @@ from bot.adapters.bluesky_ids import (
     tid_for,
     web_url,
 )
-from bot.adapters.bluesky_posts import record_time
+from bot.adapters.bluesky_posts import has_label, record_time
 from bot.adapters.bluesky_session import BlueskySession
 from bot.adapters.untrusted_fields import Malformed, utc_time
 from bot.core.config_platforms import BlueskySettings
@@ -179,14 +179,26 @@ class BlueskyPlatform:
     # -- doctor: what the account is and may do, found out without writing anything -------
 
     def account_facts(self) -> AccountFacts:
+        """The account as others see it: its handle must resolve to the account that logs
+        in (a handle moved to another account would post there), and a "bot" self-label."""
         did = self.session.did
-        profile = self.session.call(
-            lambda c: c.app.bsky.actor.get_profile(models.AppBskyActorGetProfile.Params(actor=did))
+        resolved = self.session.query(
+            "com.atproto.identity.resolveHandle",
+            models.ComAtprotoIdentityResolveHandle.Params(handle=self.settings.handle),
+            missing_ok=True,
+        ).get("did")
+        if resolved != did:
+            raise PermanentError(
+                f"the handle {self.settings.handle} does not resolve to the account that logged in"
+                if resolved
+                else f"the handle {self.settings.handle} does not resolve"
+            )
+        profile = self.session.query(
+            "app.bsky.actor.getProfile", models.AppBskyActorGetProfile.Params(actor=did)
         )
-        labels = [str(label.val) for label in (profile.labels or [])]
         return AccountFacts(
-            username=str(profile.handle),
-            bot="bot" in labels,
+            username=str(profile.get("handle") or self.settings.handle),
+            bot=has_label(profile, "bot"),
             max_characters=BLUESKY_MAX_GRAPHEMES,
         )
 

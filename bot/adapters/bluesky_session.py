@@ -152,7 +152,7 @@ class BlueskySession:
         return content if isinstance(content, dict) else {}
 
     def logged_in(self) -> Client:
-        with self._lock:
+        with self.errors(), self._lock:
             if not self._ready:
                 self._start()
                 self._ready = True

@@ -38,6 +38,8 @@ class BlueskySessionsSql:
             return self._engine
 
     def load(self, service: str, handle: str) -> str | None:
+        if not self._writable and _missing_file(self._url):
+            return None  # opening it would create it
         try:
             with self.engine.connect() as conn:
                 value = conn.execute(
@@ -77,3 +79,18 @@ class BlueskySessionsSql:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _missing_file(url: str) -> bool:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and bool(database)
+        and database != ":memory:"
+        and not Path(str(database)).exists()
+    )

@@ -14,6 +14,7 @@ TWEETCHAT_CRASH_SEED=<seed>.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import subprocess
@@ -36,11 +37,12 @@ from tests.support.mastodon_server import MastodonServer
 pytestmark = pytest.mark.slow
 
 QUESTIONS = 3
-SPACING = 8.0  # seconds between the bot's posts: the chat lasts 40 s
+SPACING = 10.0  # seconds between the bot's posts: the chat lasts 50 s
 KILLS = 5
-# After the bot's occurrence.start line. With the restarts, the kills fill about the first
-# two windows; the last run lives through the rest, where reposts are due.
-MAX_KILL_DELAY = 2.0
+# The kills fall at random moments from just before the intro to the middle of Q2's window
+# (each at least a moment after the bot is up); the last run lives through the rest, where
+# reposts are due.
+KILLS_FROM, KILLS_UNTIL = -2.0, 1.5 * SPACING
 PASSWORD_ENV = "BLUESKY_APP_PASSWORD"
 
 
@@ -155,14 +157,15 @@ def _chat(
 def _run_with_kills(chat: ChatFile, env: dict[str, str], rng: random.Random) -> list[str]:
     outputs: list[str] = []
     history: list[str] = []
-    for _ in range(KILLS):
-        delay = rng.uniform(0.2, MAX_KILL_DELAY)
+    intro = chat.occurrence.start.timestamp()
+    moments = sorted(intro + rng.uniform(KILLS_FROM, KILLS_UNTIL) for _ in range(KILLS))
+    for moment in moments:
         with RunningBot(chat.path, env=env) as running:
             if running.wait_for_event("occurrence.start", timeout=60) is None:
                 pytest.fail(f"the bot ended before a kill:\n{running.output}")
-            time.sleep(delay)
+            time.sleep(max(moment - time.time(), rng.uniform(0.1, 0.5)))
             running.kill()
-            history.append(f"SIGKILL {delay:.2f} s after start")
+            history.append(f"SIGKILL {time.time() - intro:.2f} s after the intro's time")
         outputs.append(running.output)
     with RunningBot(chat.path, env=env) as running:
         try:
@@ -171,6 +174,7 @@ def _run_with_kills(chat: ChatFile, env: dict[str, str], rng: random.Random) -> 
             pytest.fail(f"the final run did not end:\n{running.output}")
         outputs.append(running.output)
         history.append(f"final run exited {code}")
+    print("\n".join(history))  # pytest shows it when a test fails
         assert code == 0, running.output
     return outputs
 
@@ -184,7 +188,7 @@ def _check_thread(records: list[dict[str, Any]], texts: list[str]) -> None:
     assert [r["value"]["text"] for r in agenda] == texts  # once each, in order
     root = agenda[0]
     assert "reply" not in root["value"]
-    for before, after in zip(agenda, agenda[1:], strict=False):
+    for before, after in itertools.pairwise(agenda):
         reply = after["value"]["reply"]
         assert (reply["parent"]["uri"], reply["parent"]["cid"]) == (before["uri"], before["cid"])
         assert (reply["root"]["uri"], reply["root"]["cid"]) == (root["uri"], root["cid"])
@@ -271,7 +275,8 @@ def _check_outcome(
     assert len(subjects) == len(set(subjects))  # never twice
     assert len(subjects) <= QUESTIONS + 1  # max_per_question 1, the intro's window too
     reposted_authors = {uri.split("/")[2] for uri in subjects}
-    assert carol not in reposted_authors and dave not in reposted_authors, subjects
+    assert carol not in reposted_authors, subjects  # #NoBot in her description
+    assert dave not in reposted_authors, subjects  # he said stop
     events = [e for out in outputs for e in log_events(out)]
     assert not [e for e in events if e.get("event") == "chat.crashed"]
 
