@@ -175,7 +175,7 @@ def _run_with_kills(chat: ChatFile, env: dict[str, str], rng: random.Random) -> 
         outputs.append(running.output)
         history.append(f"final run exited {code}")
     print("\n".join(history))  # pytest shows it when a test fails
-        assert code == 0, running.output
+    assert code == 0, outputs[-1]
     return outputs
 
 
