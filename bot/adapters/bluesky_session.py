@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -101,6 +102,7 @@ class BlueskySession:
         self._ready = False
         self.limits = RateLimits()
         self.logins = 0  # password logins made by this process (the scarce kind)
+        self.requests: Counter[str] = Counter()  # answers received, per XRPC method
         register_secret(password)
         timeout = settings.request_timeout.total_seconds()
         self.client = Client(
@@ -200,6 +202,7 @@ class BlueskySession:
 
     def _note(self, response: httpx.Response) -> None:
         self.limits.note(response)
+        self.requests[response.request.url.path.rsplit("/", 1)[-1]] += 1
 
     @contextmanager
     def errors(self) -> Iterator[None]:
