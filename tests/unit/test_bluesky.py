@@ -1,17 +1,24 @@
-"""Bluesky's length in graphemes (300), the bluesky section of the chat file, and the
-record keys derived from ledger keys."""
+"""Bluesky's length in graphemes (300), the bluesky section of the chat file, the record
+keys derived from ledger keys, facets as HTML, and waiting out a used-up rate limit."""
 
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime
 
+import httpx
 import pytest
 
 from bot.adapters.bluesky_ids import BadId, post_id, post_uri, tid_for
 from bot.adapters.bluesky_posts import facets_html
+from bot.adapters.bluesky_session import BlueskySession
+from bot.core.config_platforms import BlueskySettings
 from bot.core.configfile import parse_config
 from bot.core.problems import ConfigError
 from bot.core.text import bluesky_length, length_for
+from bot.ports import TransientError
+from bot.runtime.clock import SystemClock
 from tests.unit.test_x_text import chat_file
 
 
@@ -103,3 +110,50 @@ def test_facets_become_links_over_their_bytes_and_hostile_ones_are_left_out() ->
     ]
     html = facets_html(text, facets)
     assert html == ('<p>é #tag &lt;b&gt; <a href="https://example.org">https://example.org</a></p>')
+
+
+class _NoSessions:
+    """A session store that holds nothing and records what is saved."""
+
+    def __init__(self) -> None:
+        self.saved: list[str] = []
+
+    def load(self, service: str, handle: str) -> str | None:
+        return None
+
+    def save(self, service: str, handle: str, session: str, *, now: datetime) -> None:
+        self.saved.append(session)
+
+    def forget(self, service: str, handle: str) -> None:
+        return None
+
+
+def test_when_the_rate_limit_is_used_up_the_next_request_waits_for_the_reset() -> None:
+    settings = BlueskySettings(service="http://127.0.0.1:9", handle="hexichat.bsky.social")
+    sessions = _NoSessions()
+    session = BlueskySession(
+        settings, password="app-pass-word-1234", sessions=sessions, clock=SystemClock()
+    )
+    reset = int(time.time()) + 30
+    answer = httpx.Response(
+        200,
+        headers={
+            "ratelimit-limit": "3000",
+            "ratelimit-remaining": "0",
+            "ratelimit-reset": f"{reset}",
+        },
+        request=httpx.Request("GET", "http://127.0.0.1:9/xrpc/app.bsky.feed.searchPosts"),
+    )
+    session.limits.note(answer)
+
+    with pytest.raises(TransientError) as waiting:
+        session.call(lambda client: client.com.atproto.server.get_session())
+    assert waiting.value.retry_after is not None
+    assert 25 < waiting.value.retry_after <= 30
+    assert session.requests == {}  # nothing was sent
+    assert sessions.saved == []
+
+    session.limits.note(
+        httpx.Response(200, headers={"ratelimit-remaining": "2999"}, request=answer.request)
+    )
+    assert session.limits.wait_needed() is None
