@@ -108,7 +108,11 @@ def main() -> None:
             chat_id="benchsky",
             hashtag=TAG,
             platforms={"bluesky": {"service": network.pds, "handle": bot.handle}},
-            sections={"wrapup": {"after": "30s", "folder": str(Path(tmp) / "out")}, "boost": {}},
+            sections={
+                "wrapup": {"after": "30s", "folder": str(Path(tmp) / "out")},
+                "follow": {},
+                "boost": {},
+            },
         )
         env = {
             "BLUESKY_APP_PASSWORD": bot.password,

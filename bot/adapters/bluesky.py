@@ -106,23 +106,27 @@ class BlueskyPlatform:
 
     def find_own_post(self, text: str, *, since: datetime) -> Published | None:
         did = self.session.did
-        feed = self.session.call(
-            lambda c: c.app.bsky.feed.get_author_feed(
-                models.AppBskyFeedGetAuthorFeed.Params(
-                    actor=did, limit=_RECOVERY_WINDOW, filter="posts_with_replies"
-                )
-            )
-        )
-        for item in feed.feed:
-            post = item.post
-            if item.reason is not None or post.author.did != did:
+        feed = self.session.query(
+            "app.bsky.feed.getAuthorFeed",
+            models.AppBskyFeedGetAuthorFeed.Params(
+                actor=did, limit=_RECOVERY_WINDOW, filter="posts_with_replies"
+            ),
+        ).get("feed")
+        for item in feed if isinstance(feed, list) else []:
+            post = item.get("post") if isinstance(item, dict) else None
+            if not isinstance(post, dict) or item.get("reason") is not None:
                 continue  # a repost
-            created = _parse_time(_field(post.record, "created_at"))
+            record = post.get("record")
+            uri = post.get("uri")
+            if not isinstance(record, dict) or not isinstance(uri, str):
+                continue
+            created = _parse_time(record.get("createdAt"))
             if created is not None and created < since:
                 continue
-            if same_text(str(_field(post.record, "text") or ""), text):
-                _, _, rkey = split_uri(post.uri)
-                return Published(record_id(did, rkey), self._url(rkey), created)
+            if same_text(str(record.get("text") or ""), text):
+                author, _, rkey = split_uri(uri)
+                if author == did:
+                    return Published(record_id(did, rkey), self._url(rkey), created)
         return None
 
     def _reply_ref(self, parent_id: str) -> models.AppBskyFeedPost.ReplyRef:

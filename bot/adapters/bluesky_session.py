@@ -57,16 +57,12 @@ class RateLimits:
     def __init__(self) -> None:
         self.remaining: int | None = None
         self.reset: float | None = None  # epoch seconds
-        self.limit: int | None = None
-        self.policy: str | None = None
 
     def note(self, response: httpx.Response) -> None:
         headers = response.headers
-        self.limit = _int(headers.get("ratelimit-limit"), self.limit)
-        self.remaining = _int(headers.get("ratelimit-remaining"), None)
-        reset = _int(headers.get("ratelimit-reset"), None)
+        self.remaining = _int(headers.get("ratelimit-remaining"))
+        reset = _int(headers.get("ratelimit-reset"))
         self.reset = float(reset) if reset is not None else None
-        self.policy = headers.get("ratelimit-policy") or self.policy
 
     def wait_needed(self) -> float | None:
         """Seconds until the reset when nothing is left, else None."""
@@ -76,11 +72,11 @@ class RateLimits:
         return wait if wait > 0 else None
 
 
-def _int(value: str | None, default: int | None) -> int | None:
+def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value is not None else default
+        return int(value) if value is not None else None
     except ValueError:
-        return default
+        return None
 
 
 class BlueskySession:
@@ -243,5 +239,5 @@ def _describe(exc: BaseException) -> str:
 
 def _reset_in(exc: RequestErrorBase) -> float | None:
     headers = exc.response.headers if exc.response is not None else {}
-    reset = _int(headers.get("ratelimit-reset"), None)
+    reset = _int(headers.get("ratelimit-reset"))
     return max(0.0, reset - time.time()) if reset is not None else None

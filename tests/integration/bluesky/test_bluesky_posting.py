@@ -3,14 +3,21 @@ reply refs, exactly once through record keys, and a session that survives a rest
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 
+from bot.adapters.bluesky import BlueskyPlatform
+from bot.adapters.bluesky_ids import post_uri
+from bot.adapters.store_sql import SqlStore
+from bot.core.agenda import PlannedPost
 from bot.ports import PermanentError
+from bot.runtime.publisher import PostPublisher
 from tests.integration.bluesky.rig import bot_rig
 from tests.support.bluesky_network import BlueskyNetwork
 from tests.support.clock import ManualClock
@@ -201,3 +208,71 @@ def test_a_wrong_app_password_is_refused_without_showing_it(
     assert "refused the login" in refused.value.reason
     assert password not in refused.value.reason
     assert bluesky.records(rig.account.did, "app.bsky.feed.post") == []
+
+
+def _planned(key: str, text: str, at: datetime, *, replies_to: tuple[str, ...] = ()) -> PlannedPost:
+    slot = key.split("/")[2]
+    return PlannedPost(
+        key=key,
+        occurrence="lost/2026-12-02",
+        slot=slot,
+        kind="question" if slot.startswith("q") else "intro",
+        number=int(slot[1:]) if slot.startswith("q") else None,
+        platform="bluesky",
+        at=at,
+        text=text,
+        replies_to=replies_to,
+    )
+
+
+@pytest.mark.parametrize("late", [timedelta(seconds=5), timedelta(minutes=30)])
+def test_a_post_made_before_a_crash_but_never_recorded_is_recorded_not_repeated(
+    bluesky: BlueskyNetwork, tmp_path: Path, late: timedelta
+) -> None:
+    """The worker died between post and record: the next one finds the post in the bot's
+    feed and records it, in time or past the grace alike."""
+    rig = bot_rig(bluesky, tmp_path)
+    clock = _now()
+    store = SqlStore.from_url(rig.database_url)
+    intro = _planned("lost/2026-12-02/intro/bluesky", "Welcome #LostChat", clock.now())
+    q1 = _planned(
+        "lost/2026-12-02/q1/bluesky",
+        "Q1 lost answer #LostChat",
+        clock.now(),
+        replies_to=(intro.key,),
+    )
+
+    def publisher(platform: BlueskyPlatform) -> PostPublisher:
+        return PostPublisher(
+            ledger=store,
+            platforms={"bluesky": platform},
+            clock=clock,
+            grace=timedelta(minutes=10),
+            stop_event=threading.Event(),
+            log=structlog.get_logger(),
+        )
+
+    try:
+        first = rig.platform(clock)
+        assert publisher(first).publish(intro) == "published"
+        # What a dying worker leaves: the key claimed, the post on the PDS, nothing recorded.
+        store.claim(
+            q1.key, occurrence=q1.occurrence, platform="bluesky", planned_at=q1.at, now=clock.now()
+        )
+        intro_entry = store.get(intro.key)
+        assert intro_entry is not None
+        made = first.post(q1.text, key=q1.key, in_reply_to=intro_entry.remote_id)
+        # The restart takes longer than the AppView needs to index the post.
+        bluesky.wait_for(lambda: bluesky.appview_post(post_uri(made.remote_id)), what="indexed")
+        clock.advance(seconds=late.total_seconds())
+
+        outcome = publisher(rig.platform(clock)).publish(q1)
+
+        assert outcome == "recovered"
+        entry = store.get(q1.key)
+        assert entry is not None
+        assert (entry.state, entry.remote_id) == ("done", made.remote_id)
+        texts = [r["value"]["text"] for r in bluesky.records(rig.account.did, "app.bsky.feed.post")]
+        assert sorted(texts) == sorted([intro.text, q1.text])
+    finally:
+        store.close()
