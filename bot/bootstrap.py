@@ -36,7 +36,7 @@ from bot.ports import (
 )
 from bot.runtime.logs import get_logger, register_secret
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
-from bot.wiring import curators_for, followers_for, wrapups_for, x_budgets
+from bot.wiring import aftercare_for, curators_for, followers_for, wrapups_for, x_budgets
 
 if TYPE_CHECKING:
     from bot.exports import ExportContext
@@ -64,12 +64,22 @@ class Settings:
         env = os.environ if env is None else env
         fmt = env.get("TWEETCHAT_LOG_FORMAT")
         return cls(
-            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             log_format=fmt if fmt in ("json", "console") else None,
             log_level=env.get("TWEETCHAT_LOG_LEVEL", "INFO"),
             lease_ttl=_lease_ttl(env.get("TWEETCHAT_LEASE_TTL")),
             worker_id=env.get("TWEETCHAT_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
         )
+
+
+def _database_url(url: str) -> str:
+    from bot.adapters.database_url import url_problem
+
+    problem = url_problem(url)
+    if problem is not None:
+        reason, hint = problem
+        raise ConfigError("environment", [Problem(("DATABASE_URL",), reason, hint)])
+    return url
 
 
 def _lease_ttl(value: str | None) -> timedelta:
@@ -385,12 +395,19 @@ def run_chat(
         if archive is not None
         else []
     )
+    aftercare = (
+        aftercare_for(
+            config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
+        )
+        if archive is not None
+        else []
+    )
     runner = OccurrenceRunner(
         publisher=publisher,
         clock=clock,
         stop_event=acting,
         log=log,
-        companions=[*followers, *curators, *wrapups, *companions],
+        companions=[*followers, *curators, *wrapups, *aftercare, *companions],
         preparations=x_budgets(config, platforms, store=store),
     )
     run_series(
@@ -498,10 +515,11 @@ def run_chats(
     settings: Settings,
     clock: Clock,
     stop_event: threading.Event,
+    failures: list[str] | None = None,
 ) -> bool:
     """Run every chat, each in its own thread, acting for an occurrence only while this
     worker owns it (other workers on the same database share the chats out). Returns False
-    if a chat crashed."""
+    if a chat crashed, and adds to ``failures`` one line per crash saying why."""
     from bot.adapters.leases_sql import SqlHeartbeat, SqlLeases, gone_from_this_host
 
     log = get_logger(worker=settings.worker_id)
@@ -534,10 +552,12 @@ def run_chats(
                 ownership=keeper,
                 archive=archive,
             )
-        except Exception:
+        except Exception as exc:
             # A chat nobody runs must not hide behind a healthy heartbeat: stop the worker,
             # and let its supervisor (Docker, Heroku) start a fresh one.
             get_logger(chat=config.chat.id).exception("chat.crashed")
+            if failures is not None:
+                failures.append(f"chat {config.chat.id} stopped: {crash_line(exc)}")
             crashed.set()
             stop_event.set()
 
@@ -562,6 +582,13 @@ def run_chats(
         keeper.close()
         log.info("worker.stop")
     return not crashed.is_set()
+
+
+def crash_line(exc: Exception) -> str:
+    """Why a chat stopped, in one line: a companion's own account, or the exception."""
+    from bot.runtime.runner import CompanionFailed, one_line
+
+    return str(exc) if isinstance(exc, CompanionFailed) else one_line(exc)
 
 
 def error_line(exc: Exception) -> str:

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.atomic_file import NotWritten, write_whole
 from bot.core.problems import ConfigError
+from bot.terminal import say
 
 app = typer.Typer(
     help="Host hashtag chats on Mastodon and X: post on time, capture, curate, wrap up.",
@@ -23,11 +25,24 @@ app = typer.Typer(
 
 ConfigArg = Annotated[Path, typer.Argument(help="The chat file (YAML).", show_default=False)]
 
+
+@app.callback()
+def _mask_output() -> None:
+    # Before any command: whatever it prints (messages, tables, logs, a traceback) goes
+    # through a stream that masks the secrets the process learns (see bot.core.masking).
+    from bot.core.masking import MaskingStream
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, MaskingStream):
+            setattr(sys, name, MaskingStream(stream))
+
+
 EXIT_CONFIG = 2
 
 
 def _fail_config(exc: ConfigError) -> typer.Exit:
-    typer.echo(exc.render(), err=True)
+    say(exc.render(), err=True)
     n = len(exc.problems)
     typer.echo(f"{n} problem{'s' if n != 1 else ''}; nothing was posted.", err=True)
     return typer.Exit(EXIT_CONFIG)
@@ -66,26 +81,27 @@ def plan(
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         for line in costs:
-            typer.echo(line, err=True)  # stdout stays one JSON document
+            say(line, err=True)  # stdout stays one JSON document
         return
-    from rich.console import Console
-    from rich.table import Table
+    from bot.terminal import row, show, table
 
-    table = Table(title=f"{chat.chat.title} ({chat.chat.hashtag})", show_lines=False)
-    for column in ("key", "local time", "UTC", "platform", "length", "text"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            row["key"],
-            row["local_time"],
-            row["utc_time"],
-            row["platform"],
-            f"{row['length']}/{row['limit']}",
-            row["text"],
+    drawn = table(
+        f"{chat.chat.title} ({chat.chat.hashtag})",
+        ("key", "local time", "UTC", "platform", "length", "text"),
+    )
+    for planned in rows:
+        row(
+            drawn,
+            planned["key"],
+            planned["local_time"],
+            planned["utc_time"],
+            planned["platform"],
+            f"{planned['length']}/{planned['limit']}",
+            planned["text"],
         )
-    Console(width=max(160, Console().width)).print(table)
+    show(drawn, width=160)
     for line in costs:
-        typer.echo(line)
+        say(line)
 
 
 @app.command()
@@ -129,10 +145,11 @@ def run(
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot open the database: {exc}", err=True)
+        say(f"cannot open the database: {exc}", err=True)
         raise typer.Exit(1) from None
     stop = threading.Event()
     install_stop_handlers(stop, get_logger(worker=settings.worker_id))
+    failures: list[str] = []
     try:
         finished = bootstrap.run_chats(
             list(zip(chats, platforms, strict=True)),
@@ -140,10 +157,13 @@ def run(
             settings=settings,
             clock=clock,
             stop_event=stop,
+            failures=failures,
         )
     finally:
         store.close()
     if not finished:
+        for line in failures:
+            typer.echo(f"tweetchat run: {line}", err=True)
         raise typer.Exit(1)
 
 
@@ -172,7 +192,7 @@ def rehearse(
     from bot.core.wrapup import wrapup_time
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
-    from bot.runtime.runner import install_stop_handlers
+    from bot.runtime.runner import CompanionFailed, install_stop_handlers
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -220,6 +240,9 @@ def rehearse(
             companions=world.companions if capturing else (),
         )
         boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
+    except CompanionFailed as exc:
+        typer.echo(f"tweetchat rehearse: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         store.close()
     if stop.is_set():
@@ -255,7 +278,7 @@ def db_upgrade() -> None:
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot upgrade the database: {exc}", err=True)
+        say(f"cannot upgrade the database: {exc}", err=True)
         raise typer.Exit(1) from None
     if before == after:
         typer.echo(f"the database is at the latest schema ({after})")
@@ -286,7 +309,7 @@ def health(
     try:
         age = parse_duration(max_age)
     except ValueError as exc:
-        typer.echo(f"--max-age: {exc}; {DURATION_HINT}", err=True)
+        say(f"--max-age: {exc}; {DURATION_HINT}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
     try:
         settings = bootstrap.Settings.from_env()
@@ -298,7 +321,7 @@ def health(
         host=None if any_host else socket.gethostname(),
         now=SystemClock().now(),
     )
-    typer.echo(reason)
+    say(reason)
     raise typer.Exit(0 if healthy else 1)
 
 
@@ -310,10 +333,8 @@ def doctor(config: ConfigArg) -> None:
     bot; every post fits the server's limit. Then the database is reachable and migrated.
     Nothing is posted or boosted: write access is tested with requests the server refuses.
     """
-    from rich.console import Console
-    from rich.table import Table
-
     from bot import bootstrap, operations
+    from bot.terminal import cell, row, show, table
 
     try:
         settings = bootstrap.Settings.from_env()
@@ -321,18 +342,19 @@ def doctor(config: ConfigArg) -> None:
     except ConfigError as exc:
         raise _fail_config(exc) from None
     checks = operations.doctor_checks(chat, settings)
-    table = Table(title=f"tweetchat doctor: {chat.chat.title}", show_lines=True)
-    for column in ("", "check", "result", "detail", "fix"):
-        table.add_column(column, overflow="fold")
+    drawn = table(
+        f"tweetchat doctor: {chat.chat.title}", ("", "check", "result", "detail", "fix"), lines=True
+    )
     for item in checks:
-        table.add_row(
+        row(
+            drawn,
             item.area,
             item.name,
-            "ok" if item.ok else "[bold red]FAIL[/]",
+            "ok" if item.ok else cell("FAIL", "bold red"),
             item.detail,
             item.fix,
         )
-    Console(width=max(160, Console().width)).print(table)
+    show(drawn, width=160)
     failures = sum(not item.ok for item in checks)
     if failures:
         typer.echo(f"{failures} check{'s' if failures != 1 else ''} failed.", err=True)
@@ -392,35 +414,36 @@ def archive(
     if not posts:
         typer.echo(f"Nothing captured yet for {occurrence_id}.")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from bot.terminal import cell, row, show, table
 
     own = sum(p.is_own for p in posts)
-    console = Console(width=max(120, Console().width))
-    console.print(f"{occurrence_id}: {len(posts)} posts captured ({own} by the bot)")
-    counts = Table(title="Answers per question")
-    for column in ("question", "posts", "decided by"):
-        counts.add_column(column)
+    counts = table("Answers per question", ("question", "posts", "decided by"), fold=False)
     for count in question_counts(posts):
-        counts.add_row(
+        row(
+            counts,
             f"Q{count.question}" if count.question is not None else "none",
-            str(count.total),
+            count.total,
             ", ".join(f"{rule} {n}" for rule, n in count.by_rule),
         )
-    console.print(counts)
     zone = ZoneInfo(chat.chat.timezone)
-    table = Table(title=f"Latest {min(latest, len(posts))} posts")
-    for column in ("time", "author", "Q", "rule", "text"):
-        table.add_column(column, overflow="fold")
+    latest_posts = table(
+        f"Latest {min(latest, len(posts))} posts", ("time", "author", "Q", "rule", "text")
+    )
     for p in posts[-latest:] if latest else []:
-        table.add_row(
+        row(
+            latest_posts,
             p.created_at.astimezone(zone).strftime("%H:%M:%S"),
             p.author.handle + (" (bot)" if p.is_own else ""),
-            str(p.question) if p.question is not None else "",
+            p.question if p.question is not None else "",
             p.rule or "",
             " ".join(p.text.split())[:100],
         )
-    console.print(table)
+    show(
+        cell(f"{occurrence_id}: {len(posts)} posts captured ({own} by the bot)"),
+        counts,
+        latest_posts,
+        width=120,
+    )
 
 
 OccurrenceOption = Annotated[
@@ -451,7 +474,7 @@ def _open_chat_store(config: Path) -> tuple[Any, Any, Any]:
     except ConfigError as exc:
         raise _fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot open the database: {exc}", err=True)
+        say(f"cannot open the database: {exc}", err=True)
         raise typer.Exit(1) from None
     return settings, chat, store
 
@@ -514,8 +537,16 @@ def export(
         sys.stdout.write(render(report, fmt.value))
         return
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt.value}")
-    write_export(report, fmt.value, target)
+    try:
+        write_export(report, fmt.value, target)
+    except NotWritten as exc:
+        raise _fail_write(exc) from None
     typer.echo(f"Wrote {target} ({len(report.rows)} posts of {found.id}).")
+
+
+def _fail_write(exc: NotWritten) -> typer.Exit:
+    say(f"cannot write {exc.filename}: {exc.strerror or exc}", err=True)
+    return typer.Exit(1)
 
 
 def _export_target(output: Path | None, folder: Path, filename: str) -> Path:
@@ -529,7 +560,6 @@ def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path 
     from bot import bootstrap
     from bot.core.planning import archived_occurrence
     from bot.core.text import counted
-    from bot.exports import write_whole
     from bot.runtime.clock import SystemClock
     from bot.series_exports import render_series
 
@@ -552,7 +582,10 @@ def _export_series(config: Path, fmt: Any, occurrence: str | None, output: Path 
         sys.stdout.write(render_series(report, fmt))
         return
     target = _export_target(output, chat.wrapup.folder, f"{report.basename}.{fmt}")
-    write_whole(target, render_series(report, fmt))
+    try:
+        write_whole(target, render_series(report, fmt))
+    except NotWritten as exc:
+        raise _fail_write(exc) from None
     occurrences = report.stats.occurrences
     held = counted(len(occurrences), "occurrence", "occurrences")
     typer.echo(
@@ -580,6 +613,7 @@ def wrapup(
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import install_stop_handlers
+    from bot.runtime.wrapup import WrapupFailed
 
     settings, chat, store, found, report = _open_report(config, occurrence)
     try:
@@ -587,8 +621,8 @@ def wrapup(
             limits = platform_limits(chat)
             for post in wrapup_thread(chat, found, report.stats):
                 length = length_for(post.platform, post.text)
-                typer.echo(f"{post.key} ({length}/{limits.get(post.platform, '?')})")
-                typer.echo(textwrap.indent(post.text, "    ") + "\n")
+                say(f"{post.key} ({length}/{limits.get(post.platform, '?')})")
+                say(textwrap.indent(post.text, "    ") + "\n")
             typer.echo("Dry run: nothing was posted or written.")
             return
         configure(json=_json_logs(settings.log_format), level=settings.log_level)
@@ -598,19 +632,23 @@ def wrapup(
             raise _fail_config(exc) from None
         stop = threading.Event()
         install_stop_handlers(stop, get_logger(chat=chat.chat.id))
-        results, files = bootstrap.wrapup_now(
-            chat,
-            found,
-            report,
-            store=store,
-            platforms=platforms,
-            clock=SystemClock(),
-            stop_event=stop,
-        )
+        try:
+            results, files = bootstrap.wrapup_now(
+                chat,
+                found,
+                report,
+                store=store,
+                platforms=platforms,
+                clock=SystemClock(),
+                stop_event=stop,
+            )
+        except WrapupFailed as exc:  # the files first: no thread goes out without them
+            say(f"tweetchat wrapup: {exc}", err=True)
+            raise typer.Exit(1) from None
     finally:
         store.close()
     for post, outcome in results:
-        typer.echo(f"{post.key}: {outcome or 'not posted (an earlier part failed)'}")
+        say(f"{post.key}: {outcome or 'not posted (an earlier part failed)'}")
     for path in files:
         typer.echo(f"Wrote {path}")
     if any(outcome not in ("published", "recovered", "skipped") for _, outcome in results):

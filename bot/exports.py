@@ -4,8 +4,9 @@ Everything in a post is hostile until cleaned: the HTML body goes through nh3 (n
 no event handler, no style, no image, links only to http(s)), names are isolated so that a
 right-to-left override cannot spill, and the page forbids itself any request (a
 Content-Security-Policy of ``default-src 'none'``) in case anything slipped through.
-People who opted out appear without a name and without the link to their post (its address
-names them).
+People who opted out (or whose account asks not to be indexed) appear without a name, and
+without the link to their post or its id (the platform answers either with its author);
+posts are anchored by their place in the transcript, never by their id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.atomic_file import write_whole
 from bot.core.agenda import Occurrence
 from bot.core.config import ChatConfig
 from bot.core.model import ArchivedPost
@@ -55,8 +57,7 @@ MAX_INDENT = 5
 CHART_BLUE = "#3b6ea5"
 CHART_RED = "#c0392b"
 
-_NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+_SAFE_URL = re.compile(r"https?://[^\s<>\"'`\\]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class ExportContext:
     transcript: Transcript
     stats: Stats
     boosted: frozenset[PostRef] = frozenset()
+    # Posts left out of the files (their numbers still count): with ``wrapup.noindex: omit``,
+    # those of people who opted out of search engines.
+    left_out: frozenset[PostRef] = frozenset()
 
     @property
     def basename(self) -> str:
@@ -104,10 +108,19 @@ class ExportContext:
                 post_ref(entry.post) in self.boosted,
             )
             for group, entry, depth in self.transcript.rows()
+            if self.shown(entry)
         ]
         return sorted(
             rows, key=lambda r: (r.post.created_at.timestamp(), r.post.platform, r.post.id)
         )
+
+    def shown(self, entry: Entry) -> bool:
+        return post_ref(entry.post) not in self.left_out
+
+    def walk(self, group: Group) -> Iterator[tuple[Entry, int]]:
+        """The group's entries that the files show, with their depth; the replies to a post
+        left out keep their place."""
+        return ((e, d) for e, d in group.walk() if self.shown(e))
 
 
 def export_context(
@@ -129,6 +142,13 @@ def export_context(
         transcript=transcript,
         stats=stats,
         boosted=frozenset(boosted),
+        left_out=frozenset(
+            post_ref(entry.post)
+            for _, entry, _ in transcript.rows()
+            if entry.post.author.noindex and not entry.post.is_own
+        )
+        if config.wrapup.noindex == "omit"
+        else frozenset(),
     )
 
 
@@ -153,21 +173,12 @@ def write_export(ctx: ExportContext, fmt: Format, path: Path) -> Path:
     return write_whole(path, render(ctx, fmt))
 
 
-def write_whole(path: Path, text: str) -> Path:
-    """Write the file whole then rename it: a reader never sees half a transcript."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8", newline="")
-    partial.replace(path)
-    return path
-
-
 # -- shared pieces ---------------------------------------------------------------------------
 
 
 def safe_url(url: str | None) -> str | None:
     """A web address fit for a link, or None: never javascript:, data: or a relative path."""
-    return url if url and _SAFE_URL.match(url) else None
+    return url if url and _SAFE_URL.fullmatch(url) else None
 
 
 def clean_post_html(post: ArchivedPost) -> str:
@@ -208,14 +219,17 @@ def _name(entry: Entry) -> str:
     return author.display_name.strip() or author.handle
 
 
-def post_anchor(post: ArchivedPost) -> str:
-    return f"{post.platform[0]}-{_NOT_ID.sub('_', post.id)}"
+def post_anchor(number: int) -> str:
+    """A post's anchor on its transcript page: its place in the transcript, never its id
+    (``Entry.number``)."""
+    return f"p{number}"
 
 
 def _row_fields(row: _Row) -> dict[str, Any]:
     return {
         "platform": row.post.platform,
-        "id": row.post.id,
+        # The platform answers an id with its author: none for someone not to be named.
+        "id": row.post.id if row.named else "",
         "url": (safe_url(row.post.url) or "") if row.named else "",
         "author": row.post.author.handle if row.named else WITHHELD,
         "created_at": iso_utc(row.post.created_at),
@@ -278,7 +292,7 @@ def _numbers(stats: Stats) -> list[tuple[str, str]]:
         ("Posts", f"{stats.posts:,}"),
         ("Answers", f"{stats.answers:,}"),
         ("Links shared", f"{stats.links_shared:,}"),
-        ("Busiest minute", f"{stats.peak_posts_per_minute:,} posts"),
+        ("Busiest minute", counted(stats.peak_posts_per_minute, "post", "posts")),
         ("Potential reach (estimate)", f"{stats.potential_reach:,}"),
     ]
 
@@ -291,7 +305,7 @@ def person_view(c: Contributor) -> dict[str, Any]:
 def _engaged_view(e: EngagedPost) -> dict[str, Any]:
     label = excerpt(e.post.text)
     return {
-        "anchor": post_anchor(e.post),
+        "anchor": post_anchor(e.number),
         "label": f"Q{e.question}: {label}" if e.question else label,
         "name": e.post.author.display_name.strip() or e.post.author.handle,
         "counts": engagement_counts(e),
@@ -332,10 +346,10 @@ class _PostView:
 
 def _group_view(ctx: ExportContext, group: Group, markup: Any) -> dict[str, Any]:
     return {
-        "anchor": f"q{group.number}" if group.number is not None else "other",
+        "anchor": group.anchor,
         "heading": group.heading,
         "asked": _local(ctx, group.asked_at) if group.asked_at else None,
-        "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in group.walk()],
+        "posts": [_post_view(ctx, entry, depth, markup) for entry, depth in ctx.walk(group)],
     }
 
 
@@ -343,7 +357,7 @@ def _post_view(ctx: ExportContext, entry: Entry, depth: int, markup: Any) -> _Po
     post = entry.post
     indent = min(depth, MAX_INDENT)
     return _PostView(
-        anchor=post_anchor(post),
+        anchor=post_anchor(entry.number),
         classes=f"r d{indent}" if indent else "p",
         name=_name(entry),
         handle=post.author.handle if entry.named else "",
@@ -471,13 +485,15 @@ def to_markdown(ctx: ExportContext) -> str:
         "",
         "## The chat in numbers",
         "",
-        f"- {stats.participants:,} participants ({stats.new_participants:,} new, "
-        f"{stats.returning_participants:,} returning)",
-        f"- {stats.posts:,} posts, {stats.answers:,} answers to {len(stats.questions)} questions",
-        f"- {stats.links_shared:,} links shared; busiest minute: "
-        f"{stats.peak_posts_per_minute:,} posts",
-        f"- Potential reach: about {stats.potential_reach:,} accounts (an estimate: the sum of "
-        "the participants' followers)",
+        f"- {counted(stats.participants, 'participant', 'participants')} "
+        f"({stats.new_participants:,} new, {stats.returning_participants:,} returning)",
+        f"- {counted(stats.posts, 'post', 'posts')}, "
+        f"{counted(stats.answers, 'answer', 'answers')} to "
+        f"{counted(len(stats.questions), 'question', 'questions')}",
+        f"- {counted(stats.links_shared, 'link', 'links')} shared; busiest minute: "
+        f"{counted(stats.peak_posts_per_minute, 'post', 'posts')}",
+        f"- Potential reach: about {counted(stats.potential_reach, 'account', 'accounts')} "
+        "(an estimate: the sum of the participants' followers)",
         "",
     ]
     if stats.questions:
@@ -506,7 +522,7 @@ def to_markdown(ctx: ExportContext) -> str:
         lines += [f"## {md_escape(group.heading)}", ""]
         if group.asked_at:
             lines += [f"*Asked at {_local(ctx, group.asked_at)}.*", ""]
-        for entry, depth in group.walk():
+        for entry, depth in ctx.walk(group):
             lines += _md_post(ctx, entry, min(depth, MAX_INDENT))
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -535,14 +551,14 @@ def _md_post(ctx: ExportContext, entry: Entry, depth: int) -> list[str]:
 
 # -- CSV and JSON ----------------------------------------------------------------------------
 
-_HANDLE = re.compile(r"^@[\w.@-]+$")
+_HANDLE = re.compile(r"@[\w.@-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: str) -> str:
     """Spreadsheets run a cell that starts like a formula: such text gets a leading quote.
     Handles start with @ but are plain, so they pass unchanged."""
-    if value.startswith(_FORMULA_START) and not _HANDLE.match(value):
+    if value.startswith(_FORMULA_START) and not _HANDLE.fullmatch(value):
         return "'" + value
     return value
 

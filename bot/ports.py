@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.budget import PostOutcome, Spend
+from bot.core.masking import mask
 from bot.core.model import ArchivedPost, Author
 
 
@@ -27,19 +29,32 @@ class Published:
 
 
 class PlatformError(Exception):
-    """A platform refused or failed a request; adapters raise only these subclasses."""
+    """A platform refused or failed a request; adapters raise only these subclasses.
+
+    The reason is masked: servers echo what they were sent, the token included."""
 
     def __init__(self, reason: str) -> None:
+        reason = mask(reason)
         super().__init__(reason)
         self.reason = reason
 
 
+# The longest the bot waits on a server's word (a rate limit's reset): a reset hours ahead is
+# a mistake or an attack, and a chat lasts about an hour.
+MAX_RETRY_AFTER = 900.0
+
+
 class TransientError(PlatformError):
-    """Worth retrying: network trouble, 429, 5xx. ``retry_after`` is the server's word."""
+    """Worth retrying: network trouble, 429, 5xx. ``retry_after`` is the server's word,
+    within 0 and ``MAX_RETRY_AFTER`` (None if the server's word is not a number)."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
-        self.retry_after = retry_after
+        self.retry_after = (
+            None
+            if retry_after is None or math.isnan(retry_after)
+            else min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+        )
 
 
 class PermanentError(PlatformError):

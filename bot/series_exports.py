@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.atomic_file import write_whole
 from bot.core.agenda import occurrence_date
 from bot.core.config import ChatConfig
 from bot.core.stats import EngagedPost, SeriesStats
@@ -39,7 +40,6 @@ from bot.exports import (
     safe_url,
     svg_chart,
     transcript_basename,
-    write_whole,
 )
 
 CSV_COLUMNS = (
@@ -197,7 +197,7 @@ def _engaged_view(ctx: SeriesContext, e: EngagedPost) -> dict[str, Any]:
     label = excerpt(e.post.text)
     day = occurrence_date(e.post.occurrence)
     return {
-        "href": f"{_transcript_link(ctx, day)}#{post_anchor(e.post)}",
+        "href": f"{_transcript_link(ctx, day)}#{post_anchor(e.number)}",
         "label": f"Q{e.question}: {label}" if e.question else label,
         "date": _date_label(day),
         "name": e.post.author.display_name.strip() or e.post.author.handle,
@@ -249,12 +249,15 @@ def to_markdown(ctx: SeriesContext) -> str:
         "",
         "## The series in numbers",
         "",
-        f"- {stats.participants:,} people in all; {stats.returning_participants:,} came more "
-        f"than once ({'; '.join(_attendance(stats)) or 'nobody yet'})",
+        f"- {counted(stats.participants, 'person', 'people')} in all; "
+        f"{stats.returning_participants:,} came more than once "
+        f"({'; '.join(_attendance(stats)) or 'nobody yet'})",
         f"- {stats.mean_participants:,.1f} people per occurrence on average",
-        f"- {stats.posts:,} posts, {stats.answers:,} answers, {stats.links_shared:,} links shared",
-        f"- Potential reach: about {stats.potential_reach:,} accounts (an estimate: the sum of "
-        "the participants' followers)",
+        f"- {counted(stats.posts, 'post', 'posts')}, "
+        f"{counted(stats.answers, 'answer', 'answers')}, "
+        f"{counted(stats.links_shared, 'link', 'links')} shared",
+        f"- Potential reach: about {counted(stats.potential_reach, 'account', 'accounts')} "
+        "(an estimate: the sum of the participants' followers)",
         "",
     ]
     if stats.themes:

@@ -101,10 +101,6 @@ def curators_for(
     capture is off: there is nothing to curate, and the run must not outlast the chat."""
     if not config.follow.enabled:
         return []
-    from bot.adapters.store_curation import CurationSql
-    from bot.runtime.curator import Curator
-
-    curation = CurationSql(store.engine)
     log = get_logger(chat=config.chat.id)
     curating: list[tuple[ChatConfig, CuratingPlatform]] = [
         (config, platform)
@@ -113,18 +109,75 @@ def curators_for(
     ]
     curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
     return [
-        Curator(
-            config=rules,
-            platform=platform,
+        _curator(rules, platform, archive=archive, store=store, clock=clock, stop_event=stop_event)
+        for rules, platform in curating
+    ]
+
+
+def _curator(
+    config: ChatConfig,
+    platform: CuratingPlatform,
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> Any:
+    """A curator, which rewrites the transcripts already written on a "stop" or "forget me"."""
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.curator import Curator
+    from bot.runtime.transcript_files import TranscriptFiles
+
+    curation = CurationSql(store.engine)
+    return Curator(
+        config=config,
+        platform=platform,
+        archive=archive,
+        history=curation,
+        store=curation,
+        ledger=store,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+        files=TranscriptFiles(
+            config, archive=archive, ledger=store, curation=curation, history=curation
+        ),
+    )
+
+
+def aftercare_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> list[Any]:
+    """Per platform that can both curate and look a post up again (Mastodon; on X every read
+    is billed): "stop", "forget me" and deletions reach the transcripts after the wrap-up.
+    None when capture is off or ``wrapup.listen`` is 0."""
+    if not config.follow.enabled or not config.wrapup.listen:
+        return []
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.aftercare import Aftercare
+
+    curation = CurationSql(store.engine)
+    return [
+        Aftercare(
+            config=config,
+            curator=_curator(
+                config, platform, archive=archive, store=store, clock=clock, stop_event=stop_event
+            ),
+            source=platform,
             archive=archive,
             history=curation,
-            store=curation,
-            ledger=store,
             clock=clock,
             stop_event=stop_event,
-            log=log,
+            log=get_logger(chat=config.chat.id),
         )
-        for rules, platform in curating
+        for platform in platforms.values()
+        if isinstance(platform, CuratingPlatform) and isinstance(platform, HashtagSource)
     ]
 
 

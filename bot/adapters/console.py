@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from typing import TextIO
 
 from bot.core.html_text import same_text
+from bot.core.printable import printable
 from bot.ports import Clock, Published
 
 
@@ -42,7 +43,7 @@ class ConsolePlatform:
         local = now.astimezone(self._zone)
         print(
             f"[{local:%H:%M:%S} {local.tzname()}] {self.name} {published.remote_id}{reply}\n"
-            f"    {text}",
+            f"    {printable(text, newlines=True)}",  # a wrap-up quotes strangers
             file=self._stream,
             flush=True,
         )

@@ -23,6 +23,8 @@ from mastodon import (
     MastodonServerError,
 )
 
+from bot.adapters.bounded_http import bounded_session
+from bot.adapters.ratelimit_reset import seconds_until
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
@@ -60,11 +62,14 @@ class MastodonPlatform:
 
     def __init__(self, settings: MastodonSettings, *, token: str) -> None:
         self._settings = settings
+        timeout = settings.request_timeout.total_seconds()
         self.api = Mastodon(
             api_base_url=settings.instance,
             access_token=token,
             ratelimit_method="throw",
-            request_timeout=settings.request_timeout.total_seconds(),
+            # A total deadline per request and a cap on answers (see bounded_http).
+            session=bounded_session(deadline=timeout),
+            request_timeout=timeout,
             version_check_mode="none",
             user_agent="tweetchat",
         )
@@ -179,32 +184,35 @@ class MastodonPlatform:
         return to_author(account, home=self.home())
 
     def _post_state(self, status: Any) -> PostState | None:
-        from bot.adapters.untrusted_fields import Malformed
+        from bot.adapters.untrusted_fields import Malformed, count_or_zero
 
         try:
             author = self._author(status.get("account"))
         except Malformed:
             return None  # unreadable: not a candidate
+        post_id = status.get("id")
+        if not isinstance(post_id, str | int):
+            return None
         return PostState(
-            post_id=str(status["id"]),
+            post_id=str(post_id),
             visibility=str(status.get("visibility")),
-            replies=int(status.get("replies_count") or 0),
-            boosts=int(status.get("reblogs_count") or 0),
-            favourites=int(status.get("favourites_count") or 0),
+            replies=count_or_zero(status.get("replies_count")),
+            boosts=count_or_zero(status.get("reblogs_count")),
+            favourites=count_or_zero(status.get("favourites_count")),
             author=author,
         )
 
     def _mention(self, note: Any) -> Mention | None:
-        status = note.get("status")
-        if status is None:
-            return None  # the post was deleted since
+        status = note.get("status") if isinstance(note, dict) else None
+        if not isinstance(status, dict) or not isinstance(status.get("id"), str | int):
+            return None  # the post was deleted since, or is unreadable
         from bot.adapters.untrusted_fields import Malformed
 
         try:
             author = self._author(note.get("account"))
         except Malformed:
             return None
-        created = _aware(status["created_at"]) or datetime.now(UTC)
+        created = _aware(status.get("created_at")) or datetime.now(UTC)
         reply_to = status.get("in_reply_to_id")
         return Mention(
             cursor=str(note["id"]),
@@ -306,9 +314,14 @@ class MastodonPlatform:
         try:
             yield
         except MastodonRatelimitError as exc:
-            reset = getattr(self.api, "ratelimit_reset", None)
-            wait = max(0.0, float(reset) - time.time()) if reset else None
-            raise TransientError(f"rate limited by the server ({exc})", retry_after=wait) from None
+            wait = seconds_until(getattr(self.api, "ratelimit_reset", None), now=time.time())
+            # A reset already passed says nothing: the caller's backoff applies, not a retry
+            # at once (which a server answering 429 again would turn into a busy loop).
+            raise TransientError(
+                f"rate limited by the server ({exc})", retry_after=wait or None
+            ) from None
+        except RecursionError:
+            raise TransientError("the server's answer is nested too deeply to read") from None
         except (MastodonNetworkError, MastodonServerError) as exc:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except MastodonAPIError as exc:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from bot.adapters.ratelimit_reset import reset_after
 from bot.adapters.sse import SseLost, SseRefused, SseStream
 from bot.ports import (
     BadEvent,
@@ -80,12 +80,16 @@ def open_hashtag_stream(
     url: str, *, token: str, connect_timeout: float, convert: Convert
 ) -> MastodonEventStream:
     """A connected stream, or TransientError (try again) / PermanentError (poll instead)."""
-    sse = SseStream(
-        url,
-        headers={"Authorization": f"Bearer {token}", "User-Agent": "tweetchat"},
-        connect_timeout=connect_timeout,
-        idle_timeout=STREAM_IDLE_SECONDS,
-    )
+    try:
+        sse = SseStream(
+            url,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "tweetchat"},
+            connect_timeout=connect_timeout,
+            idle_timeout=STREAM_IDLE_SECONDS,
+        )
+    except ValueError as exc:
+        # The address comes from the server (/api/v2/instance): polling still works.
+        raise PermanentError(f"streaming refused: {exc}") from None
     try:
         sse.connect()
     except SseLost as exc:
@@ -95,29 +99,12 @@ def open_hashtag_stream(
         if exc.status == 429:
             raise TransientError(
                 f"rate limited by the server (streaming: {exc})",
-                retry_after=reset_after(exc.headers),
+                retry_after=reset_after(exc.headers, now=time.time()) or None,
             ) from None
         if exc.status >= 500 or exc.status == 408:
             raise TransientError(reason) from None
         raise PermanentError(reason) from None
     return MastodonEventStream(sse, convert)
-
-
-def reset_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds until ``X-RateLimit-Reset``: ISO-8601 from Mastodon, epoch seconds from
-    others (mastodon_mock, GoToSocial)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    value = lowered.get("x-ratelimit-reset", "").strip()
-    now = time.time() if now is None else now
-    if not value:
-        return None
-    if value.isdigit():
-        return max(0.0, int(value) - now)
-    try:
-        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return max(0.0, reset.timestamp() - now)
 
 
 class MastodonEventStream:
@@ -154,6 +141,8 @@ class MastodonEventStream:
             status = json.loads(data or "")
         except ValueError:
             return BadEvent(f"an {name} event that is not JSON")
+        except RecursionError:
+            return BadEvent(f"an {name} event nested too deeply to read")
         if not isinstance(status, dict):
             return BadEvent(f"an {name} event that is not a status")
         return PostEvent(self._convert(status), edited=name in _EDIT_EVENTS)

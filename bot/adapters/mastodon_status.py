@@ -76,6 +76,9 @@ def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None)
         )
     except Malformed as exc:
         return Skipped(post_id, f"malformed: {exc}", expected=False)
+    except (ArithmeticError, RecursionError, TypeError, ValueError) as exc:
+        # Hostile input must cost one post, never the page or the stream it came in.
+        return Skipped(post_id, f"malformed: unreadable ({type(exc).__name__})", expected=False)
 
 
 def to_author(account: Any, *, home: str) -> Author:
@@ -97,6 +100,8 @@ def to_author(account: Any, *, home: str) -> Author:
         followers=count_or_zero(account.get("followers_count")),
         is_bot=account.get("bot") is True,
         bio=_bio(account)[:_MAX_BIO_CHARS],
+        # Only a true opts out; ``indexable`` (the server's own search) is another matter.
+        noindex=account.get("noindex") is True,
     )
 
 

@@ -33,6 +33,7 @@ from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.crowd import CrowdPlan, CrowdPost, Delete, Edit, Favourite, Persona
 from bot.core.html_text import same_text
 from bot.core.model import ArchivedPost, Author
+from bot.core.printable import printable
 from bot.core.sanitize import sanitize_html
 from bot.core.text import has_hashtag
 from bot.ports import (
@@ -406,7 +407,7 @@ class Show:
         if body is not None:
             lines += [f"    {line}" if line.strip() else "" for line in body.split("\n")]
         with self._lock:
-            print("\n".join(lines), file=self._stream, flush=True)
+            print(printable("\n".join(lines), newlines=True), file=self._stream, flush=True)
 
 
 def _excerpt(text: str) -> str:

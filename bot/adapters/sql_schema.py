@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -128,6 +129,7 @@ archive_posts_table = Table(
     Column("author_followers", Integer, nullable=False),
     Column("author_is_bot", Boolean, nullable=False),
     Column("author_bio", Text, nullable=False),
+    Column("author_noindex", Boolean, nullable=False, server_default=false()),  # 0006
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("edited_at", DateTime(timezone=True)),
     Column("text", Text, nullable=False),

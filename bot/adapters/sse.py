@@ -146,18 +146,33 @@ class SseStream:
             if self._closed.is_set():
                 raise SseLost("closed")
             self._conn = conn
+        # The timeout bounds each read; this bounds the whole exchange up to the headers, which
+        # a server dripping a byte at a time would otherwise hold open for as long as it likes.
+        overdue = threading.Event()
+
+        def give_up() -> None:
+            overdue.set()
+            self._shutdown()
+
+        watchdog = threading.Timer(self._connect_timeout, give_up)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             conn.connect()
             # Kept: http.client lets go of the socket once a response will close at its end.
             with self._lock:
                 self._sock = conn.sock
-            if self._closed.is_set():
+            if self._closed.is_set() or overdue.is_set():
                 raise OSError("closed before the request")
             conn.request("GET", target, headers=self._headers)
             response = conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
+            if overdue.is_set():
+                raise SseLost(f"no answer within {self._connect_timeout:g}s") from None
             raise SseLost(self._why(exc)) from None
+        finally:
+            watchdog.cancel()
         if response.status != 200:
             headers = {k: v for k, v in response.getheaders()}
             reason = response.reason
@@ -194,6 +209,10 @@ class SseStream:
     def close(self) -> None:
         with self._lock:
             self._closed.set()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._lock:
             sock = self._sock
         if sock is not None:
             # The plain socket's shutdown, even under TLS: it wakes the reading thread without

@@ -20,6 +20,7 @@ from bot.adapters.sql_schema import (
     optouts_table,
 )
 from bot.adapters.store_sql import _aware
+from bot.core.masking import mask
 from bot.ports import ApprovalRound, BoostDecision
 
 # Decisions that stand once made: a boost is never "re-decided" into a mere score.
@@ -75,7 +76,8 @@ class CurationSql:
             "question": decision.question,
             "state": decision.state,
             "rule": decision.rule,
-            "reason": decision.reason,
+            # Read by the console: never a secret in it.
+            "reason": None if decision.reason is None else mask(decision.reason),
             "score": decision.score,
             "breakdown": json.dumps(dict(decision.breakdown)) if decision.breakdown else None,
             "always": decision.always,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import QueuePool
 
 from bot.adapters.sql_schema import ledger_table
+from bot.core.masking import mask
 from bot.ports import LedgerEntry, LedgerState, Published
 
 # The page cache of each SQLite connection, in KiB (SQLite's default is 2000).
@@ -177,11 +178,13 @@ class SqlStore:
         platform: str,
         planned_at: datetime,
     ) -> None:
+        # Stored reasons are read by the console and `archive`: never a secret in them.
+        stored_error = None if error is None else mask(error)
         with self.engine.begin() as conn:
             changed = conn.execute(
                 update(ledger_table)
                 .where(ledger_table.c.key == key, ledger_table.c.state != "done")
-                .values(state=state, error=error)
+                .values(state=state, error=stored_error)
             ).rowcount
             if not changed and self._absent(conn, key):
                 conn.execute(
@@ -192,7 +195,7 @@ class SqlStore:
                         state=state,
                         planned_at=planned_at,
                         claimed_at=now,
-                        error=error,
+                        error=stored_error,
                     )
                 )
 

@@ -4,13 +4,16 @@ type and shape, and one that is missing or wrong raises ``Malformed`` with what 
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
+from bot.core.printable import printable
+
+# No post of a chat was made outside these years; times far outside them overflow the
+# arithmetic done on them later (windows, minutes of the chart).
+_EARLIEST_YEAR, _LATEST_YEAR = 1970, 2999
+# The database's counts are 32-bit integers; a larger count is a lie, kept at the most.
+MAX_COUNT = 2**31 - 1
 
 
 class Malformed(ValueError):
@@ -29,11 +32,20 @@ def utc_time(value: Any, name: str) -> datetime:
         raise Malformed(f"no {name}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        # 9999-12-31T23:59:59-01:00 is past the last datetime once in UTC.
+        in_utc = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Malformed(f"{name} is out of range") from None
+    if not _EARLIEST_YEAR <= in_utc.year <= _LATEST_YEAR:
+        raise Malformed(f"{name} is out of range")
+    return in_utc
 
 
 def count_or_zero(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return min(value, MAX_COUNT)
+    return 0
 
 
 def language_tag(value: Any) -> str | None:
@@ -45,9 +57,4 @@ def language_tag(value: Any) -> str | None:
 def clean_line(value: str, limit: int) -> str:
     """One line of text without control characters or direction overrides (which would
     reorder the text around a name on a transcript page)."""
-    kept = "".join(
-        " " if c.isspace() else c
-        for c in value
-        if unicodedata.category(c) != "Cc" and c not in _BIDI_CONTROLS
-    )
-    return " ".join(kept.split())[:limit]
+    return " ".join(printable(value).split())[:limit]

@@ -23,13 +23,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
+from bot.adapters.bounded_http import BoundedAdapter, Timeout
 from bot.adapters.x_post import HOME, own_post_url, to_author, to_post, x_id
 from bot.core.config_platforms import XSettings
 from bot.core.model import Author
 from bot.core.text import X_MAX_CHARACTERS, x_urls
 from bot.ports import (
+    MAX_RETRY_AFTER,
     Clock,
     Meter,
     PermanentError,
@@ -45,7 +46,7 @@ OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "public_metrics"]
 USER_FIELDS = ["description", "public_metrics", "protected"]
 # A wait longer than this is not worth holding a post or a poll for: give up instead.
-MAX_WAIT = timedelta(minutes=15)
+MAX_WAIT = timedelta(seconds=MAX_RETRY_AFTER)
 # How far back a post refused as duplicate content may be the bot's own lost one.
 DUPLICATE_LOOKBACK = timedelta(hours=1)
 # X's user timeline answers 5 to 100 posts a page.
@@ -57,14 +58,13 @@ TIMELINE = "GET /2/users/:id/tweets"
 REPOST = "POST /2/users/:id/retweets"
 ME = "GET /2/users/me"
 
-Timeout = float | tuple[float | None, float | None] | None
 
-
-class XTransport(HTTPAdapter):
-    """Sends tweepy's requests to ``base_url`` (when it is not X itself), with a timeout."""
+class XTransport(BoundedAdapter):
+    """Sends tweepy's requests to ``base_url`` (when it is not X itself), with a timeout that
+    bounds the whole request, and a cap on the answer's size."""
 
     def __init__(self, base_url: str | None, *, timeout: float) -> None:
-        super().__init__()
+        super().__init__(deadline=timeout)
         self._base = urlsplit(base_url) if base_url else None
         self._timeout = timeout
 
@@ -455,8 +455,8 @@ class XPlatform:
 def _json(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
-    except ValueError:
-        raise TransientError(f"X answered {response.status_code} with no JSON") from None
+    except (ValueError, RecursionError):
+        raise TransientError(f"X answered {response.status_code} with no readable JSON") from None
     if not isinstance(body, dict):
         raise TransientError("X answered with JSON that is not an object")
     return body
@@ -467,7 +467,7 @@ def _body(response: requests.Response | None) -> dict[str, Any]:
         return {}
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return body if isinstance(body, dict) else {}
 

@@ -31,8 +31,8 @@ MAX_TEXT_CHARS = 64 * 1024
 _MAX_NAME_CHARS = 200
 _MAX_BIO_CHARS = 4000
 # X ids are decimal snowflakes (unlike Mastodon's, they may be compared as numbers).
-_X_ID = re.compile(r"^\d{1,20}$")
-_USERNAME = re.compile(r"^\w{1,50}$")
+_X_ID = re.compile(r"[0-9]{1,20}")
+_USERNAME = re.compile(r"\w{1,50}", re.ASCII)
 
 
 def x_id(value: Any) -> str | None:
@@ -40,7 +40,7 @@ def x_id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     text = str(value).strip()
-    return text if _X_ID.match(text) else None
+    return text if _X_ID.fullmatch(text) else None
 
 
 def post_url(username: str, post_id: str) -> str:
@@ -100,6 +100,9 @@ def to_post(
         )
     except Malformed as exc:
         return Skipped(post_id, f"malformed: {exc}", expected=False)
+    except (ArithmeticError, RecursionError, TypeError, ValueError) as exc:
+        # Hostile input must cost one post, never the page or the stream it came in.
+        return Skipped(post_id, f"malformed: unreadable ({type(exc).__name__})", expected=False)
 
 
 def _references(value: Any) -> tuple[str | None, bool]:
@@ -131,7 +134,7 @@ def to_author(user: Mapping[str, Any]) -> Author:
 
 def _author(user: Mapping[str, Any]) -> Author:
     user_id, username = x_id(user.get("id")), user.get("username")
-    if user_id is None or not isinstance(username, str) or not _USERNAME.match(username):
+    if user_id is None or not isinstance(username, str) or not _USERNAME.fullmatch(username):
         raise Malformed("author without id or username")
     name = user.get("name")
     display = clean_line(name, _MAX_NAME_CHARS) if isinstance(name, str) else ""

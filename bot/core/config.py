@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic.json_schema import GenerateJsonSchema
@@ -111,7 +111,7 @@ class Posts(ConfigModel):
 
 def _transcript_url(value: str) -> str:
     hint = "write an address like https://example.org/chats/{date}.html ({date} is optional)"
-    if not re.match(r"^https?://\S+$", value):
+    if not re.fullmatch(r"https?://\S+", value):
         raise PydanticCustomError(
             "transcript_url", "'{value}' is not a web address", {"value": value, "hint": hint}
         )
@@ -140,6 +140,17 @@ class Wrapup(ConfigModel):
     )
     folder: Path = Field(
         default=Path("out"), description="Where the transcript files are written at wrap-up."
+    )
+    noindex: Literal["withhold", "omit"] = Field(
+        default="withhold",
+        description="The posts of people who opted out of search engines (Mastodon's "
+        "noindex): withhold shows them without name or link, omit leaves them out of the "
+        "files. The numbers count them either way.",
+    )
+    listen: Duration = Field(
+        default=timedelta(days=7),
+        description='How long after the wrap-up a "stop", a "forget me" or a deleted post '
+        "still changes the transcript files (read by any running worker, and at every start).",
     )
 
 

@@ -11,16 +11,16 @@ from pydantic_core import PydanticCustomError
 
 from bot.core.config_fields import ConfigModel, Duration, Handle
 
-_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
 
 
 def _domain(value: str) -> str:
     lowered = value.strip().lower()
-    if not _DOMAIN.match(lowered):
+    if not _DOMAIN.fullmatch(lowered):
         bare = re.sub(r"^(https?://)?@?([^/@]*@)?", "", lowered).split("/")[0]
         hint = (
             f"write only the server name: {bare}"
-            if bare and _DOMAIN.match(bare)
+            if bare and _DOMAIN.fullmatch(bare)
             else "write a server name like example.social"
         )
         raise PydanticCustomError(

@@ -88,7 +88,7 @@ LocalDateTime = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"}),
 ]
 
-_WEEKLY = re.compile(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$", re.IGNORECASE)
+_WEEKLY = re.compile(r"\s*([a-z]+)\s+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*", re.IGNORECASE)
 
 
 def _weekday(word: str) -> int | None:
@@ -102,7 +102,7 @@ def _weekday(word: str) -> int | None:
 
 def parse_weekly(value: str) -> tuple[int, time]:
     """``wednesday 20:00`` as (weekday index, local time); raises ValueError otherwise."""
-    match = _WEEKLY.match(value)
+    match = _WEEKLY.fullmatch(value)
     weekday = _weekday(match.group(1)) if match else None
     if match is None or weekday is None:
         raise ValueError(f"{value!r} is not a weekly slot")
@@ -194,7 +194,7 @@ def _timezone_hint(value: str) -> str:
     return f"did you mean {lowered[close[0]]}?" if close else fallback
 
 
-_HASHTAG = re.compile(r"^#\w+$")
+_HASHTAG = re.compile(r"#\w+")
 
 
 def _tag_chars(value: str) -> str:
@@ -211,7 +211,7 @@ def _hashtag(value: str) -> str:
                 "hint": f'write it quoted, with the #: hashtag: "#{_tag_chars(value)}"',
             },
         )
-    if not _HASHTAG.match(value):
+    if not _HASHTAG.fullmatch(value):
         joined = _tag_chars(value)
         raise PydanticCustomError(
             "hashtag",
@@ -230,11 +230,11 @@ def _hashtag(value: str) -> str:
     return value
 
 
-_CHAT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_CHAT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 def _chat_id(value: str) -> str:
-    if not _CHAT_ID.match(value):
+    if not _CHAT_ID.fullmatch(value):
         slug = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:63]
         raise PydanticCustomError(
             "chat_id",
@@ -248,7 +248,7 @@ def _chat_id(value: str) -> str:
     return value
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _char_class(c: str) -> str:
@@ -280,7 +280,7 @@ def _env_name(value: str, info: ValidationInfo) -> str:
             "this looks like a secret itself, not the name of an environment variable",
             {"hint": from_environment_hint(field) + "; if this file was shared, revoke it"},
         )
-    if not _ENV_NAME.match(value):
+    if not _ENV_NAME.fullmatch(value):
         # Not echoed either: a secret that escaped the test above may still be in it.
         raise PydanticCustomError(
             "env_name",
@@ -290,11 +290,11 @@ def _env_name(value: str, info: ValidationInfo) -> str:
     return value
 
 
-_INSTANCE = re.compile(r"^https?://[^\s/:@]+(:\d+)?/?$")
+_INSTANCE = re.compile(r"https?://[\w.-]+(:[0-9]+)?/?")
 
 
 def _instance_url(value: str) -> str:
-    if not _INSTANCE.match(value):
+    if not _INSTANCE.fullmatch(value):
         raise PydanticCustomError(
             "instance",
             "'{value}' is not a server address",
@@ -310,7 +310,7 @@ def _instance_hint(value: str) -> str:
         if "@" in host:
             # @bot@example.social: the account, not the server
             host = host.rsplit("@", 1)[-1]
-        if host and re.match(r"^[\w.-]+\.[a-z]{2,}$", host, re.IGNORECASE):
+        if host and re.fullmatch(r"[\w.-]+\.[a-z]{2,}", host, re.IGNORECASE):
             return f"did you mean https://{host}?"
         return example
     match = re.match(r"^(https?://[^\s/:@]+(:\d+)?)/", value)
@@ -319,11 +319,11 @@ def _instance_hint(value: str) -> str:
     return example
 
 
-_HANDLE = re.compile(r"^@\w+(@[\w.-]+\.\w+)?$")
+_HANDLE = re.compile(r"@\w+(@[\w.-]+\.\w+)?")
 
 
 def _handle(value: str) -> str:
-    if not _HANDLE.match(value):
+    if not _HANDLE.fullmatch(value):
         raise PydanticCustomError(
             "handle",
             "'{value}' is not an account handle",

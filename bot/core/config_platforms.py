@@ -28,11 +28,11 @@ class MastodonSettings(ConfigModel):
 
 
 X_API = "https://api.x.com"
-_API_BASE = re.compile(r"^https?://[^\s/:@]+(:\d+)?(/\S*)?$")
+_API_BASE = re.compile(r"https?://[\w.-]+(:[0-9]+)?(/\S*)?")
 
 
 def _api_base(value: str) -> str:
-    if not _API_BASE.match(value):
+    if not _API_BASE.fullmatch(value):
         raise PydanticCustomError(
             "api_base",
             "'{value}' is not a web address",

@@ -20,13 +20,90 @@ from bot.core.config import ChatConfig
 from bot.core.config_fields import from_environment_hint
 from bot.core.problems import ConfigError, Loc, Problem, field_name
 
+# A chat file is a few hundred values, five or six levels deep. Far past that, a file is
+# hostile or broken: aliases of aliases grow exponentially once expanded (a few KB can
+# stand for billions of values), and deep nesting exhausts Python's stack.
+MAX_DEPTH = 50
+MAX_VALUES = 10_000
+
+
+class _TooComplex(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _too_deep(line: int | None) -> Problem:
+    return Problem(
+        (),
+        f"the YAML nests deeper than {MAX_DEPTH} levels",
+        "a chat file needs a few levels: check the indentation and brackets",
+        line,
+    )
+
 
 class _ChatLoader(yaml.SafeLoader):
-    """Safe YAML, minus the surprises of YAML 1.1 for hosts.
+    """Safe YAML, minus the surprises of YAML 1.1 for hosts, and bounded.
 
     Timestamps stay strings (the model reads them in the chat's own zone), and only
     true/false are booleans, so `mode: off` or a country code `NO` stays text.
+    Nodes are counted as composed, each alias by the size of what it names, so an alias
+    bomb is refused before anything is expanded.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0  # of the document once every alias is expanded
+        self._sizes: dict[str, int] = {}  # anchor: values it expands to
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        # Refused as scanned: PyYAML's scanner works quadratically through a run of brackets,
+        # long before the composer would see how deep they go.
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooComplex(_too_deep(self.line + 1))
+        super().fetch_flow_collection_start(TokenClass)
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.NodeEvent = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if event.anchor not in self._sizes:
+                raise _TooComplex(
+                    Problem(
+                        (),
+                        f"the alias *{event.anchor} is inside the value it names",
+                        "a value cannot contain itself: write it out",
+                        line,
+                    )
+                )
+            self._count(self._sizes[event.anchor], f"the alias *{event.anchor}", line)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooComplex(_too_deep(line))
+        before = self._values
+        self._count(1, "this value", line)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if event.anchor is not None:
+            self._sizes[event.anchor] = self._values - before
+        return node
+
+    def _count(self, values: int, what: str, line: int | None) -> None:
+        self._values += values
+        if self._values > MAX_VALUES:
+            raise _TooComplex(
+                Problem(
+                    (),
+                    f"{what} makes the file more than {MAX_VALUES} values long once aliases "
+                    "are expanded",
+                    "a chat file needs a few hundred: use fewer aliases (*name), or write "
+                    "the values out",
+                    line,
+                )
+            )
 
 
 _ChatLoader.yaml_implicit_resolvers = {
@@ -38,7 +115,7 @@ _ChatLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _ChatLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")
 )
 
 _EXAMPLE = "see config/example.yaml, or `tweetchat schema`"
@@ -82,6 +159,8 @@ def _read_yaml(text: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
         node = yaml.compose(text, Loader=_ChatLoader)
     except yaml.MarkedYAMLError as exc:
         return None, {}, [_syntax_problem(exc)]
+    except _TooComplex as exc:
+        return None, {}, [exc.problem]
     if node is None:
         return None, {}, [Problem((), "the file is empty", "start from config/example.yaml")]
     reader = _Reader(text.splitlines())

@@ -358,8 +358,8 @@ def select(
 
 
 # What a host may answer to a list of candidates.
-_APPROVE = re.compile(r"^\s*boost\s+(\d+(?:[\s,]+\d+)*)\s*[.!]?\s*$", re.IGNORECASE)
-_SKIP = re.compile(r"^\s*skip\s*[.!]?\s*$", re.IGNORECASE)
+_APPROVE = re.compile(r"\s*boost\s+([0-9]+(?:[\s,]+[0-9]+)*)\s*[.!]?\s*", re.IGNORECASE)
+_SKIP = re.compile(r"\s*skip\s*[.!]?\s*", re.IGNORECASE)
 _STOP = re.compile(r"(?<!\w)stop(?!\w)", re.IGNORECASE)
 _FORGET = re.compile(r"(?<!\w)forget\s+me(?!\w)", re.IGNORECASE)
 
@@ -377,11 +377,11 @@ def read_mention(text: str, *, from_host: bool) -> Reading:
     anyone may say ``stop``, or ``forget me`` (which is a stop too)."""
     body = _MENTION.sub(" ", text).strip()
     if from_host:
-        approve = _APPROVE.match(body)
+        approve = _APPROVE.fullmatch(body)
         if approve:
             numbers = tuple(dict.fromkeys(int(n) for n in re.findall(r"\d+", approve.group(1))))
             return Reading("approve", numbers)
-        if _SKIP.match(body):
+        if _SKIP.fullmatch(body):
             return Reading("skip")
     if _FORGET.search(body):
         return Reading("forget")

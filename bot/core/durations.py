@@ -7,7 +7,7 @@ from datetime import timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
-_WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+$")
+_WHOLE = re.compile(r"\s*(?:[0-9]+(?:\.[0-9]+)?\s*[smhd]\s*)+")
 # Spelled-out units a host may write out of habit; used only to suggest the short form.
 _WORDS = re.compile(
     r"(\d+(?:\.\d+)?)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\b", re.IGNORECASE
@@ -33,7 +33,7 @@ def parse_duration(value: object) -> timedelta:
         if value != 0:
             raise ValueError(f"{value!r} has no unit")
         return timedelta(0)
-    if not isinstance(value, str) or not _WHOLE.match(value.lower()):
+    if not isinstance(value, str) or not _WHOLE.fullmatch(value.lower()):
         raise ValueError(f"{value!r} is not a duration")
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value.lower()))
     return timedelta(seconds=seconds)
@@ -49,7 +49,7 @@ def suggest_duration(value: object) -> str | None:
         return None
     spelled = _WORDS.sub(lambda m: m.group(1) + m.group(2)[0].lower(), value)
     spelled = re.sub(r"\s+", "", spelled)
-    if spelled != value and _WHOLE.match(spelled):
+    if spelled != value and _WHOLE.fullmatch(spelled):
         return spelled
     return None
 

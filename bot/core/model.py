@@ -20,6 +20,9 @@ class Author:
     followers: int = 0
     is_bot: bool = False
     bio: str = ""  # plain text, bio and profile fields, for #nobot checks
+    # Asked their server to keep them off search engines (Mastodon's ``noindex``): a public
+    # transcript is the open web, so they are never named or linked there.
+    noindex: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class EngagedPost:
     question: int | None
     replies: int  # replies received: the platform's count or the archive's, the larger
     engagement: int  # favourites + boosts + replies received
+    number: int  # its place in the occurrence's transcript (see ``Entry.number``)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,9 @@ def _replies_received(transcript: Transcript) -> Counter[PostRef]:
 def _engaged(entry: Entry, question: int | None, received: Counter[PostRef]) -> EngagedPost:
     post = entry.post
     replies = received[post_ref(post)]
-    return EngagedPost(post, question, replies, post.favourites + post.boosts + replies)
+    return EngagedPost(
+        post, question, replies, post.favourites + post.boosts + replies, entry.number
+    )
 
 
 def _engagement_order(e: EngagedPost) -> tuple[object, ...]:
@@ -394,8 +397,10 @@ def _theme_text(
             continue
         if size + len(cleaned) > budget and parts:
             break
-        parts.append(cleaned)
-        size += len(cleaned) + 1
+        # One stranger's very long post would otherwise be read whole, and YAKE's time
+        # grows faster than the text: 300 KB took 11 s.
+        parts.append(cleaned[:budget])
+        size += len(parts[-1]) + 1
     return parts
 
 

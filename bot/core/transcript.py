@@ -3,8 +3,10 @@
 Each question is a heading (the bot's question posts, one per platform); under it come the
 posts that answer it, and under each post the replies to it, however deep. A reply is shown
 with what it replies to, even when its own time window points elsewhere: a conversation
-is read together. Whatever belongs to no question (introductions, chatter before Q1) goes in
-"Other posts". Deleted posts are simply not in the input.
+is read together. The bot's closing post and the replies to it come after the questions, in
+"Closing", even when the bot threaded the closing under the last question. Whatever belongs
+to no question (introductions, chatter before Q1) goes in "Other posts". Deleted posts are
+simply not in the input.
 
 People who opted out stay in the transcript as posts of the chat, but are never named: each
 entry says whether its author may be named.
@@ -17,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from bot.core.agenda import PlannedPost
 from bot.core.model import ArchivedPost, Author
@@ -25,8 +28,12 @@ from bot.core.model import ArchivedPost, Author
 PostRef = tuple[str, str]
 
 OTHER_HEADING = "Other posts"
+CLOSING_HEADING = "Closing"
+GroupKind = Literal["question", "closing", "other"]
+# Where a post goes before its group is built: a question's number, the closing, or None.
+_Section = int | Literal["closing"] | None
 # The agenda's slot of question n: "q3".
-_QUESTION_SLOT = re.compile(r"^q\d+$")
+_QUESTION_SLOT = re.compile(r"q[0-9]+")
 
 
 def post_ref(post: ArchivedPost) -> PostRef:
@@ -37,6 +44,15 @@ def author_key(author: Author) -> str:
     """How an author is known across occurrences and in the opt-out list: platform and id,
     which survive a change of handle."""
     return f"{author.platform}:{author.id}"
+
+
+def nameable(post: ArchivedPost, opted_out: Set[str]) -> bool:
+    """Whether a public file may name the post's author and link to the post: not if they
+    said "stop", nor if they asked their server to keep them off search engines (a
+    transcript page is the open web)."""
+    if post.is_own:
+        return True
+    return author_key(post.author) not in opted_out and not post.author.noindex
 
 
 @dataclass(frozen=True)
@@ -50,15 +66,24 @@ class Question:
 class Entry:
     post: ArchivedPost
     named: bool  # False: the author opted out, so the post is shown but never attributed
+    # The post's place in the occurrence, in time order from 1: what a page links it by. A
+    # post id would lead back to its author, whom a withheld entry must not name.
+    number: int
     replies: tuple[Entry, ...] = ()
 
 
 @dataclass(frozen=True)
 class Group:
-    number: int | None  # None: the "Other posts" group
+    number: int | None  # None: the closing or the "Other posts" group
     heading: str
     question_posts: tuple[ArchivedPost, ...]  # the bot's posts of the question, if captured
     entries: tuple[Entry, ...]  # the posts that answer it directly, in time order
+    kind: GroupKind = "question"
+
+    @property
+    def anchor(self) -> str:
+        """The group's name in a page's address: q3, closing, other."""
+        return f"q{self.number}" if self.kind == "question" else self.kind
 
     @property
     def asked_at(self) -> datetime | None:
@@ -117,10 +142,9 @@ def questions_from_agenda(
         if post.kind == "question" and post.number is not None:
             texts.setdefault(post.number, post.text.removesuffix(f" {hashtag}"))
     refs: dict[int, set[PostRef]] = defaultdict(set)
-    for key, remote_id in published.items():
-        _, slot, platform = key.rsplit("/", 2)
-        if _QUESTION_SLOT.match(slot):
-            refs[int(slot[1:])].add((platform, remote_id))
+    for slot, ref in _published_slots(published):
+        if _QUESTION_SLOT.fullmatch(slot):
+            refs[int(slot[1:])].add(ref)
     archived = archived or {}
     for number, posted in refs.items():
         # Mastodon's text first: X may have shortened the links in it.
@@ -129,6 +153,18 @@ def questions_from_agenda(
             texts[number] = " ".join(found[0].text.split()).removesuffix(f" {hashtag}")
     numbers = sorted(set(texts) | set(refs))
     return [Question(n, texts.get(n, f"Q{n}"), frozenset(refs[n])) for n in numbers]
+
+
+def closing_refs(published: Mapping[str, str]) -> frozenset[PostRef]:
+    """The bot's closing posts among the ledger's published keys (``chat/date/closing/x``)."""
+    return frozenset(ref for slot, ref in _published_slots(published) if slot == "closing")
+
+
+def _published_slots(published: Mapping[str, str]) -> Iterator[tuple[str, PostRef]]:
+    """(slot, post) of each published ledger key: ``chat/date/q3/mastodon`` is q3's."""
+    for key, remote_id in published.items():
+        _, slot, platform = key.rsplit("/", 2)
+        yield slot, (platform, remote_id)
 
 
 def _mastodon_first(ref: PostRef) -> tuple[bool, str, str]:
@@ -141,30 +177,36 @@ def build_transcript(
     questions: Sequence[Question],
     *,
     opted_out: Set[str] = frozenset(),
+    closing: Set[PostRef] = frozenset(),
 ) -> Transcript:
     """Group an occurrence's archived posts by question, replies under what they reply to.
 
     ``opted_out`` holds the author keys (see ``author_key``) of people who asked not to be
-    named.
+    named; ``closing`` the bot's closing posts (see ``closing_refs``).
     """
     by_ref = {post_ref(p): p for p in posts}
     asked = {ref: q.number for q in questions for ref in q.post_refs}
     headings = {q.number: q.text for q in questions}
 
+    # A closing threaded under the last question does not answer it: it starts its own group.
     parent_of = {
         ref: parent
         for ref, post in by_ref.items()
-        if ref not in asked and (parent := _parent(post, by_ref, asked)) is not None
+        if ref not in asked
+        and ref not in closing
+        and (parent := _parent(post, by_ref, asked)) is not None
     }
     _break_cycles(parent_of)
 
     children: dict[PostRef, list[PostRef]] = defaultdict(list)
-    top: dict[int | None, list[PostRef]] = defaultdict(list)
+    top: dict[_Section, list[PostRef]] = defaultdict(list)
     for ref, post in by_ref.items():
         if ref in asked:
             continue
         parent = parent_of.get(ref)
-        if parent is None:
+        if ref in closing:
+            top["closing"].append(ref)
+        elif parent is None:
             top[post.question].append(ref)
         elif parent in asked:
             top[asked[parent]].append(ref)
@@ -177,7 +219,7 @@ def build_transcript(
         if ref in by_ref:
             question_posts[number].append(by_ref[ref])
 
-    numbers = sorted(set(headings) | {n for n in top if n is not None})
+    numbers = sorted(set(headings) | {n for n in top if isinstance(n, int)})
     groups = [
         Group(
             number=n,
@@ -187,8 +229,10 @@ def build_transcript(
         )
         for n in numbers
     ]
+    if top.get("closing"):
+        groups.append(Group(None, CLOSING_HEADING, (), entries["closing"], kind="closing"))
     if top.get(None):
-        groups.append(Group(None, OTHER_HEADING, (), entries[None]))
+        groups.append(Group(None, OTHER_HEADING, (), entries[None], kind="other"))
     return Transcript(occurrence=occurrence, groups=tuple(groups))
 
 
@@ -224,10 +268,10 @@ def _break_cycles(parent_of: dict[PostRef, PostRef]) -> None:
 
 def _entries(
     by_ref: Mapping[PostRef, ArchivedPost],
-    top: Mapping[int | None, list[PostRef]],
+    top: Mapping[_Section, list[PostRef]],
     children: Mapping[PostRef, list[PostRef]],
     opted_out: Set[str],
-) -> dict[int | None, tuple[Entry, ...]]:
+) -> dict[_Section, tuple[Entry, ...]]:
     # Built leaves first, without recursion, so any depth of replies is fine.
     order: list[PostRef] = []
     stack = [ref for refs in top.values() for ref in refs]
@@ -236,6 +280,9 @@ def _entries(
         order.append(ref)
         stack.extend(children.get(ref, ()))
     built: dict[PostRef, Entry] = {}
+    numbers = {
+        ref: n for n, ref in enumerate(sorted(order, key=lambda r: _time_order(by_ref[r])), 1)
+    }
     for ref in reversed(order):
         post = by_ref[ref]
         replies = sorted(
@@ -243,7 +290,8 @@ def _entries(
         )
         built[ref] = Entry(
             post=post,
-            named=post.is_own or author_key(post.author) not in opted_out,
+            named=nameable(post, opted_out),
+            number=numbers[ref],
             replies=tuple(replies),
         )
     return {

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.checks import platform_limits
 from bot.core.config import ChatConfig
+from bot.core.links import checked_handle, vouched_post_url
 from bot.core.stats import EngagedPost, Stats
 from bot.core.text import BLUESKY_MAX_GRAPHEMES, X_MAX_CHARACTERS, counted, x_length
 
@@ -85,12 +86,17 @@ def wrapup_parts(
         parts.append(_numbers(stats))
     else:
         parts.append("Nobody answered this time; we will try again.")
+    mastodon = config.platforms.mastodon
+    instance = mastodon.instance if mastodon is not None else None
     for question in stats.questions:
-        if question.top_answer is not None:
+        answer = question.top_answer
+        # Never the url its server sent: the bot links only where it can vouch for.
+        url = vouched_post_url(answer.post, instance=instance) if answer else None
+        if answer is not None and url is not None:
             parts.append(
                 f"Q{question.number} top answer"
-                + _by(question.top_answer, platform, mention=config.wrapup.mention)
-                + f": {question.top_answer.post.url}"
+                + _by(answer, platform, mention=config.wrapup.mention)
+                + f": {url}"
             )
     if config.wrapup.transcript_url:
         parts.append(f"The transcript: {config.wrapup.transcript_url.format(date=occurrence.date)}")
@@ -109,7 +115,7 @@ def _numbers(stats: Stats) -> str:
         text += f" {stats.new_participants:,} of you came for the first time: welcome!"
     if stats.potential_reach:
         text += (
-            f" Potential reach: about {stats.potential_reach:,} accounts "
+            f" Potential reach: about {counted(stats.potential_reach, 'account', 'accounts')} "
             "(an estimate: the sum of your followers)."
         )
     return text
@@ -118,7 +124,8 @@ def _numbers(stats: Stats) -> str:
 def _by(answer: EngagedPost, platform: str, *, mention: bool) -> str:
     # A handle means something only on its own platform; elsewhere the link says who.
     if mention and answer.post.platform == platform:
-        return f", by {answer.post.author.handle}"
+        handle = checked_handle(answer.post.author.handle, platform)
+        return f", by {handle}" if handle else ""
     return ""
 
 

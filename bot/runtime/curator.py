@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
@@ -62,6 +62,9 @@ from bot.runtime.clock import wait_until
 from bot.runtime.follower import follow_window
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
+if TYPE_CHECKING:
+    from bot.runtime.transcript_files import TranscriptFiles
+
 # Posts of a window re-read per tick, the latest: five requests at most (20 per request).
 # Only these are read from the archive too: a busy chat's window holds many more.
 MAX_REFRESH = 100
@@ -95,9 +98,13 @@ class Curator:
         clock: Clock,
         stop_event: threading.Event,
         log: Any,
+        files: TranscriptFiles | None = None,
     ) -> None:
         self._config = config
         self._rules = config.boost
+        # The transcripts already written: a "stop" or "forget me" reaches them before it is
+        # confirmed.
+        self._files = files
         self._platform = platform
         self._name = platform.name
         self._archive = archive
@@ -109,6 +116,14 @@ class Curator:
         self._log = log.bind(platform=platform.name)
         self._me: Author | None = None
         self._limit: int | None = None
+
+    @property
+    def platform(self) -> CuratingPlatform:
+        return self._platform
+
+    @property
+    def files(self) -> TranscriptFiles | None:
+        return self._files
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -146,7 +161,7 @@ class Curator:
 
     def tick(self, occurrence: Occurrence, windows: Sequence[Window]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
-        self._read_mentions(occurrence, log)
+        self.read_mentions(occurrence, log)
         now = self._clock.now()
         self._purge_forgotten(occurrence, now, log)
         entries = self._boost_entries(occurrence)
@@ -490,7 +505,9 @@ class Curator:
 
     # -- mentions: opt-outs and the hosts' answers -----------------------------------------
 
-    def _read_mentions(self, occurrence: Occurrence, log: Any) -> None:
+    def read_mentions(self, occurrence: Occurrence, log: Any) -> None:
+        """Act on the bot's new mentions: opt-outs, and the hosts' answers in approve mode.
+        Raises OSError, the mention left unread, when the transcripts cannot be rewritten."""
         cursor = self._store.notification_cursor(self._name)
         mentions: list[Mention]
         mentions, cursor_after = self._call(lambda: self._platform.mentions(after=cursor))
@@ -518,9 +535,11 @@ class Curator:
         key = author_key(author)
         now = self._clock.now()
         kind = reading.command
-        if self._store.add_optout(
+        written = self._files.containing(self._name, author.id) if self._files else []
+        first = self._store.add_optout(
             self._name, author.id, kind=kind, status_id=mention.status_id, now=now
-        ):
+        )
+        if first:
             log.info("optout.recorded", author=key, kind=kind)
         if kind == "forget":
             removed = self._history.forget_author(self._name, author.id, now=now)
@@ -529,12 +548,19 @@ class Curator:
             template, what = FORGET_CONFIRMATION, "forget"
         else:
             template, what = STOP_CONFIRMATION, "optout"
+        ledger_key = f"{self._config.chat.id}/{what}/{self._name}/{author.id}"
+        confirmed = self._ledger.get(ledger_key) is not None
+        if self._files is not None and not confirmed and (written or not first):
+            # Before the confirmation: it says the transcripts no longer name them. Read
+            # again (the files failed, or the process died), the mention finds the posts
+            # forgotten already: then every transcript written is rewritten.
+            files = self._files.rewrite(written if first else None)
+            log.info("optout.rewritten", author=key, occurrences=written, files=len(files))
         text = template.format(
             mention=mention_of(author.handle, self._platform.home()),
             hashtag=self._config.chat.hashtag,
         )
-        ledger_key = f"{self._config.chat.id}/{what}/{self._name}/{author.id}"
-        if self._ledger.get(ledger_key) is None:
+        if not confirmed:
             sent = self._once(
                 ledger_key,
                 occurrence,

@@ -1,7 +1,7 @@
 """structlog set-up: JSON lines when not a terminal, readable lines otherwise.
 
-Every secret the process knows is registered here and masked in every event, whatever
-field or message it hides in: a token must never reach a log line.
+Every secret the process knows (bot.core.masking) is masked in every event, whatever field
+or message it hides in: a token must never reach a log line.
 """
 
 from __future__ import annotations
@@ -12,35 +12,34 @@ from collections.abc import MutableMapping
 from types import ModuleType
 from typing import Any, TextIO
 
-_secrets: set[str] = set()
-MASK = "***"
+from bot.core.masking import MASK, mask_value, register_secret
+from bot.core.printable import printable
 
-
-def register_secret(value: str) -> None:
-    # Short values would mask ordinary words; real tokens are long.
-    if len(value) >= 8:
-        _secrets.add(value)
-
-
-def _mask(value: Any) -> Any:
-    if isinstance(value, str):
-        for secret in _secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
-    if isinstance(value, dict):
-        return {k: _mask(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_mask(v) for v in value)
-    if isinstance(value, BaseException):
-        return _mask(f"{type(value).__name__}: {value}")
-    return value
+__all__ = ["MASK", "configure", "get_logger", "mask_secrets", "register_secret"]
 
 
 def mask_secrets(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    return {key: _mask(value) for key, value in event.items()}
+    return {key: mask_value(value) for key, value in event.items()}
+
+
+def plain_values(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Values as plain text for a terminal: a server's message or a post quoted in an event
+    must not drive it (JSON lines escape control characters already)."""
+    return {key: _plain(value) for key, value in event.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value, newlines=True)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 def configure(
@@ -64,6 +63,7 @@ def configure(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             mask_secrets,
+            *([] if json else [plain_values]),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

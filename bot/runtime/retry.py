@@ -17,7 +17,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from bot.ports import TransientError
+from bot.ports import MAX_RETRY_AFTER, TransientError
 
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ def call_with_retry(
     attempts: int = 5,
     base_delay: float = 1.0,
     max_delay: float = 30.0,
-    max_rate_limit_wait: float = 900.0,
+    max_rate_limit_wait: float = MAX_RETRY_AFTER,
     give_up_after: float | None = None,
 ) -> T:
     """Run ``action``; on TransientError wait and try again, up to ``attempts`` in all,

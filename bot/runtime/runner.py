@@ -23,6 +23,17 @@ from bot.runtime.publisher import PostPublisher
 _TICK_SECONDS = 0.2
 # After a stop, how long a companion (the follower) gets to finish a request in flight.
 _COMPANION_JOIN_SECONDS = 5.0
+# A companion that fails is started again after a backoff (doubling from the first, up to the
+# cap); after this many failures in a row it cannot recover, and the occurrence ends with it.
+COMPANION_ATTEMPTS = 5
+COMPANION_BACKOFF = (timedelta(seconds=1), timedelta(seconds=60))
+# A companion that ran this long before it failed had recovered: its count starts over.
+_COMPANION_RECOVERED = timedelta(minutes=10)
+
+
+class CompanionFailed(Exception):
+    """A companion (follower, curator, wrap-up) kept failing; the message says which, how
+    often and why, in one line."""
 
 
 class OccurrenceTask(Protocol):
@@ -64,6 +75,7 @@ class OccurrenceRunner:
         log: Any,
         companions: Sequence[OccurrenceTask] = (),
         preparations: Sequence[Callable[[Occurrence, Sequence[PlannedPost]], None]] = (),
+        companion_backoff: tuple[timedelta, timedelta] = COMPANION_BACKOFF,
     ) -> None:
         self._publisher = publisher
         self._clock = clock
@@ -72,6 +84,7 @@ class OccurrenceRunner:
         self._companions = companions
         # Run before anything of an occurrence is posted or read (e.g. setting its budget).
         self._preparations = preparations
+        self._backoff = companion_backoff
 
     def run(
         self, occurrence: Occurrence, agenda: Sequence[PlannedPost], *, until: datetime
@@ -117,10 +130,11 @@ class OccurrenceRunner:
             scheduler.add_job(
                 job, "date", run_date=post.at, args=[post], id=post.key, name=post.slot
             )
+        gave_up: list[str] = []
         companions = [
             threading.Thread(
                 target=self._accompany,
-                args=(task, occurrence, agenda),
+                args=(task, occurrence, agenda, gave_up),
                 name=f"companion-{n}",
                 daemon=True,
             )
@@ -142,6 +156,8 @@ class OccurrenceRunner:
                 thread.join(_COMPANION_JOIN_SECONDS)
         stopped = self._stop.is_set()
         log.info("occurrence.end", stopped_early=stopped)
+        if gave_up:
+            raise CompanionFailed(gave_up[0])
         return not stopped
 
     def _publish(self, post: PlannedPost) -> None:
@@ -152,13 +168,59 @@ class OccurrenceRunner:
             self._log.exception("post.error", key=post.key)
 
     def _accompany(
-        self, task: OccurrenceTask, occurrence: Occurrence, agenda: Sequence[PlannedPost]
+        self,
+        task: OccurrenceTask,
+        occurrence: Occurrence,
+        agenda: Sequence[PlannedPost],
+        gave_up: list[str],
     ) -> None:
-        try:
-            task.run(occurrence, agenda)
-        except Exception:
-            # The posts go on without it; the log says what broke.
-            self._log.exception("companion.error", occurrence=occurrence.id)
+        """Run a companion; start it again after a failure (it resumes from the store:
+        cursors, the ledger), and give up on the occurrence once it cannot recover."""
+        name = type(task).__name__
+        failures = 0
+        while not self._stop.is_set():
+            started = self._clock.now()
+            try:
+                task.run(occurrence, agenda)
+                return
+            except Exception as exc:
+                error = exc
+            reason = one_line(error)
+            if self._clock.now() - started >= _COMPANION_RECOVERED:
+                failures = 0
+            failures += 1
+            if failures >= COMPANION_ATTEMPTS:
+                gave_up.append(f"{name} failed {failures} times in a row, last: {reason}")
+                self._log.error(
+                    "companion.gave_up",
+                    occurrence=occurrence.id,
+                    companion=name,
+                    reason=reason,
+                    exc_info=error,
+                )
+                # Nothing more of this occurrence happens: every other part stops too.
+                self._stop.set()
+                return
+            base, cap = self._backoff
+            delay = min(cap, base * 2 ** (failures - 1))
+            self._log.error(
+                "companion.error",
+                occurrence=occurrence.id,
+                companion=name,
+                reason=reason,
+                attempt=failures,
+                restart_in_s=delay.total_seconds(),
+                exc_info=error,
+            )
+            if self._stop.wait(delay.total_seconds()):
+                return
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text: its type and its message's first line."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def run_series(

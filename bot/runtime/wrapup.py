@@ -21,6 +21,7 @@ from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import (
     Transcript,
     build_transcript,
+    closing_refs,
     post_ref,
     questions_from_agenda,
 )
@@ -55,6 +56,17 @@ def occurrence_on(config: ChatConfig, day: date) -> Occurrence:
 
 # A series' files are written at wrap-up once there is a series: a one-off chat has none.
 SERIES_MINIMUM = 2
+
+_FOLDER_LOCKS: dict[Path, threading.Lock] = {}
+_FOLDER_LOCKS_LOCK = threading.Lock()
+
+
+def folder_lock(folder: Path) -> threading.Lock:
+    """The lock of one transcript folder in this process. Whoever writes transcripts holds
+    it from reading the archive to the last file written: a wrap-up that read the archive
+    just before a "forget me" must not write over the files rewritten without the person."""
+    with _FOLDER_LOCKS_LOCK:
+        return _FOLDER_LOCKS.setdefault(folder.resolve(), threading.Lock())
 
 
 def occurrence_of(config: ChatConfig, occurrence_id: str) -> Occurrence:
@@ -134,7 +146,13 @@ def _transcript(
         hashtag=config.chat.hashtag,
         archived={post_ref(p): p for p in posts if p.is_own},
     )
-    return build_transcript(occurrence.id, posts, questions, opted_out=frozenset(opted_out))
+    return build_transcript(
+        occurrence.id,
+        posts,
+        questions,
+        opted_out=frozenset(opted_out),
+        closing=closing_refs(published),
+    )
 
 
 def publish_thread(publisher: PostPublisher, thread: Sequence[PlannedPost]) -> list[Outcome]:
@@ -162,6 +180,18 @@ def live_limits(platforms: Mapping[str, PostingPlatform], log: Any) -> dict[str,
 Results = list[tuple[PlannedPost, Outcome | None]]
 
 
+class WrapupFailed(Exception):
+    """A step of the wrap-up failed; the message says which and why, in one line."""
+
+
+def unposted(results: Results) -> list[str]:
+    """The keys of the thread's parts that failed, came too late to post, or were not tried
+    after one failed (a stop is not a failure: the thread goes out at the next start)."""
+    if any(outcome == "interrupted" for _, outcome in results):
+        return []
+    return [post.key for post, outcome in results if outcome in ("failed", "missed", None)]
+
+
 def post_wrapup(
     config: ChatConfig,
     occurrence: Occurrence,
@@ -173,14 +203,27 @@ def post_wrapup(
     due: datetime | None = None,
     series: SeriesContext | None = None,
 ) -> tuple[Results, list[Path]]:
-    """Post the wrap-up thread on every platform and write the transcript files to the
-    chat's ``wrapup.folder``, with the ``series``' files if given.
-    Returns each part with its outcome (None: not attempted, an earlier part failed) and the
-    files.
+    """Write the transcript files to the chat's ``wrapup.folder``, with the ``series``'
+    files if given, then post the wrap-up thread on every platform: the thread links the
+    transcript, so it goes out only once the files are there (WrapupFailed if they cannot
+    be written). Returns each part with its outcome (None: not attempted, an earlier part
+    failed) and the files.
 
     ``due``: when the thread counts as due; by default its planned time, end + after. Its
     keys are the planned ones whatever ``due`` is: a thread that went out is never repeated.
     """
+    from bot.exports import write_exports
+    from bot.series_exports import write_series_exports
+
+    folder = config.wrapup.folder
+    try:
+        files = write_exports(report, folder)
+        if series is not None:
+            files += write_series_exports(series, folder)
+    except OSError as exc:
+        reason = f"cannot write the transcript to {folder}: {exc.strerror or exc}"
+        log.error("wrapup.failed", occurrence=occurrence.id, step="files", reason=reason)
+        raise WrapupFailed(reason + "; the wrap-up thread was not posted") from exc
     thread = wrapup_thread(config, occurrence, report.stats, limits=live_limits(platforms, log))
     if due is not None:
         thread = [replace(post, at=due) for post in thread]
@@ -189,12 +232,6 @@ def post_wrapup(
         parts = [post for post in thread if post.platform == platform]
         outcomes: list[Outcome | None] = list(publish_thread(publisher, parts))
         results += zip(parts, outcomes + [None] * (len(parts) - len(outcomes)), strict=True)
-    from bot.exports import write_exports
-    from bot.series_exports import write_series_exports
-
-    files = write_exports(report, config.wrapup.folder)
-    if series is not None:
-        files += write_series_exports(series, config.wrapup.folder)
     log.info(
         "wrapup.done",
         occurrence=occurrence.id,
@@ -236,6 +273,10 @@ class WrapupTask:
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         if not wait_until(self._clock, self._stop, wrapup_time(self._config, occurrence)):
             return
+        with folder_lock(self._config.wrapup.folder):
+            self._wrap_up(occurrence)
+
+    def _wrap_up(self, occurrence: Occurrence) -> None:
         report = gather(
             self._config,
             occurrence,
@@ -253,12 +294,18 @@ class WrapupTask:
             curation=self._curation,
             history=self._history,
         )
-        post_wrapup(
+        log = self._log.bind(occurrence=occurrence.id)
+        results, _files = post_wrapup(
             self._config,
             occurrence,
             report,
             publisher=self._publisher,
             platforms=self._platforms,
-            log=self._log.bind(occurrence=occurrence.id),
+            log=log,
             series=series,
         )
+        failed = unposted(results)
+        if failed:
+            reason = f"the wrap-up thread did not go out: {', '.join(failed)} not posted"
+            log.error("wrapup.failed", step="thread", reason=reason)
+            raise WrapupFailed(reason)

@@ -228,8 +228,11 @@ def test_export_series_of_an_empty_archive_says_so(tmp_path: Path) -> None:
     assert "Nothing captured for hexichat: no series to report." in done.stderr
 
 
-def golden_thread(platform: str) -> list[str]:
+def golden_thread(platform: str, *, instance: str) -> list[str]:
+    """The golden thread as the bot writes it for a chat on ``instance``: top answers are
+    linked on the bot's own instance."""
     text = (GOLDEN / f"wrapup-{platform}.txt").read_text(encoding="utf-8")
+    text = text.replace("https://example.social/", f"{instance}/")
     parts = [part.split("\n", 1)[1] for part in text.split("--- ")[1:]]
     return [part.removesuffix("\n") for part in parts]
 
@@ -260,7 +263,7 @@ def test_wrapup_dry_run_shows_the_thread_and_posts_nothing(
     )
 
     assert done.returncode == 0, done.stderr
-    for part in golden_thread("mastodon"):
+    for part in golden_thread("mastodon", instance=mastodon.base_url):
         assert textwrap.indent(part, "    ") in done.stdout
     assert "hexichat/2026-12-02/wrapup-2/mastodon (" in done.stdout
     assert done.stdout.endswith("Dry run: nothing was posted or written.\n")
@@ -282,7 +285,9 @@ def test_wrapup_posts_the_thread_once_and_writes_the_transcript(
     assert "hexichat/2026-12-02/wrapup-1/mastodon: published" in first.stdout
     assert "hexichat/2026-12-02/wrapup-2/mastodon: published" in first.stdout
     statuses = mastodon.statuses_of(bot)
-    assert [html_to_text(s["content"]) for s in statuses] == golden_thread("mastodon")
+    assert [html_to_text(s["content"]) for s in statuses] == golden_thread(
+        "mastodon", instance=mastodon.base_url
+    )
     assert statuses[1]["in_reply_to_id"] == statuses[0]["id"]
     assert again.returncode == 0, again.stderr
     assert "hexichat/2026-12-02/wrapup-2/mastodon: skipped" in again.stdout

@@ -178,3 +178,16 @@ def test_run_without_the_token_variable_names_it_and_posts_nothing(
     assert "export MASTODON_ACCESS_TOKEN=" in result.stderr
     assert "nothing was posted" in result.stderr
     assert mastodon.statuses_of(bot) == []
+
+
+@pytest.mark.parametrize("command", ["plan", "run", "doctor", "rehearse"])
+@pytest.mark.parametrize("name", ["alias_bomb.yaml", "deep_nesting.yaml"])
+def test_every_command_refuses_an_unbounded_file(
+    command: str, name: str, env: dict[str, str]
+) -> None:
+    """Issue 12 item 7: every command reads the chat file through the same bounded reader."""
+    result = run_tweetchat(command, str(CORPUS / name), env=env)
+
+    assert result.returncode == 2, result.stderr
+    assert EXPECTED[name][0] in result.stderr
+    assert "Traceback" not in result.stderr

@@ -6,35 +6,28 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
-from tests.support.chat_files import RunningBot, run_tweetchat, tweetchat_env, write_chat
+from tests.support.chat_files import (
+    RunningBot,
+    published,
+    run_tweetchat,
+    tweetchat_env,
+    write_chat,
+)
 from tests.support.mastodon_server import MastodonServer
 from tests.support.posts import person, post
 
 pytestmark = pytest.mark.slow
 
 TAG = "#WrapChat"
-
-
-def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    """The log event of the bot's post of ``slot``, once it is out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in running.events:
-            if event["event"] == "post.published" and event.get("slot") == slot:
-                return event
-        time.sleep(0.05)
-    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")
 
 
 def test_run_posts_the_wrapup_once_and_writes_the_transcript(
@@ -65,10 +58,12 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
     # Ana came to last week's occurrence too: the chat is a series of two now.
     last_week = (date.fromisoformat(chat.occurrence.date) - timedelta(days=7)).isoformat()
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    # On the server too: for a week after a wrap-up the bot re-checks that its posts exist.
+    earlier = mastodon.post(ana, "A1 last week's answer")
     try:
         SqlArchive(store.engine).save(
             replace(
-                post("earlier", person("ana"), 6, "A1 last week's answer", question=1),
+                post(str(earlier["id"]), person("ana"), 6, "A1 last week's answer", question=1),
                 occurrence=f"wrapchat/{last_week}",
                 author=replace(person("ana"), id=ana.id, handle=f"@{ana.username}"),
             ),
@@ -85,12 +80,14 @@ def test_run_posts_the_wrapup_once_and_writes_the_transcript(
         assert running.wait(timeout=30) == 0, running.output
 
     texts = [html_to_text(s["content"]) for s in mastodon.statuses_of(bot)]
+    home = mastodon.http.get("/api/v2/instance").json()["domain"]
     thread = [t for t in texts if t.startswith("Thank you all for joining")]
     assert thread == [
         f"Thank you all for joining {TAG}: A compressed test chat!\n\n"
         "2 people took part, with 2 posts and 2 answers to 2 questions. "
         "1 of you came for the first time: welcome!\n\n"
-        f"Q1 top answer: {answer['url']}\n\n"
+        # On the bot's own instance, built from the id: never the url a server sent.
+        f"Q1 top answer: {mastodon.base_url}/@{ana.username}@{home}/{answer['id']}\n\n"
         f"The transcript: https://example.org/wrapchat/{chat.occurrence.date}.html"
     ]
     base = out / f"wrapchat-{chat.occurrence.date}"

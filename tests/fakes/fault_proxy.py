@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "BadGateway",
+    "Drip",
     "DropStream",
     "Fault",
     "FaultProxy",
@@ -72,6 +73,14 @@ class Slow:
 
 
 @dataclass(frozen=True)
+class Drip:
+    """Forward the request, then send the whole answer, status line and headers included,
+    one byte every ``interval_seconds``: each read is quick, the request never ends soon."""
+
+    interval_seconds: float
+
+
+@dataclass(frozen=True)
 class DropStream:
     """Relay a stream, then cut it abruptly after a time or a number of SSE events.
 
@@ -96,7 +105,7 @@ class ResetConnection:
     """Close the client connection with a TCP reset; the request never reaches upstream."""
 
 
-Fault = RateLimited | BadGateway | Slow | DropStream | ResetConnection
+Fault = RateLimited | BadGateway | Slow | Drip | DropStream | ResetConnection
 
 
 @dataclass(frozen=True)
@@ -419,6 +428,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 return
             if isinstance(fault, Slow):
                 connection.wait_unless_cut(fault.delay_seconds)
+            if isinstance(fault, Drip):
+                record(response.status, fault)
+                self._drip(response, connection, fault.interval_seconds)
+                return
             is_stream = response.getheader("Content-Type", "").startswith("text/event-stream")
             if is_stream:
                 connection.streaming = True
@@ -530,6 +543,28 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
         else:
             self.wfile.write(data)
+
+    def _drip(
+        self, response: http.client.HTTPResponse, connection: _Connection, interval: float
+    ) -> None:
+        # The body ends with the connection (no length): an endless stream drips as well.
+        head = [f"HTTP/1.1 {response.status} {response.reason}"]
+        head += [
+            f"{name}: {value}"
+            for name, value in response.getheaders()
+            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length"
+        ]
+        head += ["Connection: close", "", ""]
+        self.close_connection = True
+        pending = "\r\n".join(head).encode("latin-1")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            while pending:
+                for byte in pending:
+                    if connection.is_cut:
+                        return
+                    self.wfile.write(bytes([byte]))
+                    connection.wait_unless_cut(interval)
+                pending = response.read1(_READ_SIZE)
 
     def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
         # send_response adds Date, which Mastodon.py uses to correct the rate-limit reset

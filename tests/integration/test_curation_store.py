@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
+from bot.core.masking import register_secret
 from bot.core.model import ArchivedPost, Author
 from bot.ports import ApprovalRound, BoostDecision
 
@@ -102,3 +103,37 @@ def test_returning_authors_and_forgetting_one(store: SqlStore) -> None:
     assert archive.posts("chat/2026-12-02") == []
     # Forgotten for good: a late capture of the same post is refused.
     assert archive.save(_post("5", "chat/2026-12-02", "7"), now=NOW) == "deleted"
+
+
+def test_stored_reasons_never_hold_a_secret(store: SqlStore) -> None:
+    """Issue 12 item 6: a boost refused, or a post failed, with the token in the server's
+    message: the curation record and the ledger keep the reason, masked."""
+    token = "tok-" + "s3cr3t" * 6
+    register_secret(token)
+    curation = CurationSql(store.engine)
+    curation.save_decision(
+        BoostDecision(
+            occurrence="c/2026-12-02",
+            platform="mastodon",
+            post_id="56",
+            author="mastodon:8",
+            question=1,
+            state="failed",
+            decided_at=NOW,
+            reason=f"the server refused: 403 token {token} may not boost",
+        )
+    )
+    store.mark(
+        "c/2026-12-02/q1/mastodon",
+        "failed",
+        error=f"the server refused: 422 token {token} may not post",
+        now=NOW,
+        occurrence="c/2026-12-02",
+        platform="mastodon",
+        planned_at=NOW,
+    )
+
+    [decision] = curation.decisions("c/2026-12-02")
+    [entry] = store.entries("c/2026-12-02")
+    assert decision.reason == "the server refused: 403 token *** may not boost"
+    assert entry.error == "the server refused: 422 token *** may not post"

@@ -253,3 +253,14 @@ class RunningBot:
 
     def __exit__(self, *_exc: object) -> None:
         self.kill()
+
+
+def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
+    """The log event of the bot's post of ``slot``, once it is out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in running.events:
+            if event["event"] == "post.published" and event.get("slot") == slot:
+                return event
+        time.sleep(0.05)
+    raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")

@@ -45,6 +45,16 @@ HOSTILE_HTML = [
     f"<p>{FAMILY} {FLAGS} {SKIN_TONES} emoji sequences</p>",
 ]
 
+# Text aimed at a terminal: Rich markup that ends a tag never opened, or makes a hyperlink;
+# OSC 8 hyperlinks, screen clears, colours, a window title and a bell, as raw escapes.
+OSC8_LINK = f"\x1b]8;;{EVIL}/verify\x1b\\click me\x1b]8;;\x1b\\"
+TERMINAL_ATTACKS = [
+    "A1 [/archive] ends a tag never opened",
+    f"A1 [link={EVIL}/verify]verify your account[/link] [bold red]loud[/]",
+    f"A1 {OSC8_LINK} and the same in C1 form \x9d8;;{EVIL}\x9c",
+    "A1 \x1b[2J\x1b[H cleared \x1b[31mred\x1b[0m \x1b]0;pwned title\x07 \x07bell \r\x1b[Khidden",
+]
+
 
 def hostile_chat() -> tuple[list[ArchivedPost], list[Question]]:
     """Posts with hostile HTML, names, handles, ids and addresses; two questions."""

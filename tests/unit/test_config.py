@@ -1,3 +1,4 @@
+import copy
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -6,6 +7,7 @@ from pydantic import ValidationError
 
 from bot.core.config import ChatConfig, json_schema
 from bot.core.config_fields import looks_like_token, parse_weekly
+from bot.core.problems import ConfigError
 from tests.support.config_text import chat_config
 
 
@@ -139,3 +141,50 @@ def test_schema_forbids_unknown_keys_and_names_required_ones() -> None:
 def test_schema_defaults_are_written_as_hosts_write_them() -> None:
     chat = json_schema()["$defs"]["ChatSection"]["properties"]
     assert chat["duration"]["default"] == "1h"
+
+
+_MASTODON = {"instance": "https://example.social"}
+
+
+@pytest.mark.parametrize(
+    ("sections", "loc"),
+    [
+        ({"chat": {"id": "hexichat"}}, ("chat", "id")),
+        ({"chat": {"hashtag": "#HEXIchat"}}, ("chat", "hashtag")),
+        ({"chat": {"hosts": ["@host@example.social"]}}, ("chat", "hosts", 0)),
+        ({"platforms": {"mastodon": _MASTODON}}, ("platforms", "mastodon", "instance")),
+        (
+            {"platforms": {"mastodon": {**_MASTODON, "token_env": "BOT_TOKEN"}}},
+            ("platforms", "mastodon", "token_env"),
+        ),
+        (
+            {"platforms": {"mastodon": _MASTODON, "x": {"api_base": "https://api.x.com"}}},
+            ("platforms", "x", "api_base"),
+        ),
+        ({"boost": {"always": ["@guest@example.social"]}}, ("boost", "always", 0)),
+        (
+            {"wrapup": {"transcript_url": "https://example.org/chats/{date}.html"}},
+            ("wrapup", "transcript_url"),
+        ),
+    ],
+)
+def test_a_trailing_newline_is_refused(sections: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    """Issue 12 item 10: `$` let "hexichat\\n" through, and into ledger keys and URLs."""
+    chat_config(**sections)  # as written, the value is fine
+    sections = copy.deepcopy(sections)
+    *path, last = loc
+    section: Any = sections
+    for part in path:
+        section = section[part]
+    section[last] = section[last] + "\n"
+
+    with pytest.raises(ConfigError) as info:
+        chat_config(**sections)
+
+    assert [p.loc for p in info.value.problems] == [loc]
+
+
+def test_a_blocked_domain_is_kept_without_its_surrounding_space() -> None:
+    """Issue 12 item 10: a domain is stripped, so no newline reaches the matching."""
+    config = chat_config(boost={"block": {"domains": [" Spam.example\n"]}})
+    assert config.boost.block.domains == ["spam.example"]

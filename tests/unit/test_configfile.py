@@ -142,6 +142,51 @@ def test_merge_keys_work() -> None:
     assert config.posts.closing.text == "Thank you!"
 
 
+def test_anchors_and_aliases_within_reason_work() -> None:
+    text = GOOD.replace(
+        "    - at: 5m\n", '    - <<: &same {text: "Same?"}\n      at: 5m\n'
+    ).replace("    - at: 13m\n      text: Who acts on it?", "    - <<: *same\n      at: 13m")
+    config = parse_config(
+        text.replace("      text: How do you gather patient experience data?\n", ""),
+        filename="chat.yaml",
+    )
+    assert [q.text for q in config.posts.questions] == ["Same?", "Same?"]
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_passes_the_budget() -> None:
+    """Issue 12 item 7: aliases are counted as composed, not expanded to find out."""
+    levels = ['  a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for name, prev in zip("bcdefghij", "abcdefghi", strict=True):
+        levels.append(f"  {name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    text = GOOD + "bomb:\n" + "\n".join(levels) + "\n"
+
+    [problem] = _problems(text)
+
+    # a stands for 10 values, b 91, c 820, d 7381: the second *d, on e's line, passes 10 000.
+    assert problem.line == GOOD.count("\n") + 6
+    assert problem.message == (
+        "the alias *d makes the file more than 10000 values long once aliases are expanded"
+    )
+
+
+def test_an_alias_inside_its_own_anchor_is_refused() -> None:
+    """Issue 12 item 7: a self-containing value would recurse for ever when read."""
+    [problem] = _problems(GOOD + "loop: &loop [1, *loop]\n")
+
+    assert problem.line == GOOD.count("\n") + 1
+    assert problem.message == "the alias *loop is inside the value it names"
+
+
+def test_deep_nesting_is_refused_with_its_line() -> None:
+    """Issue 12 item 7: 5000 levels raised a bare RecursionError."""
+    deep = "".join(f"{'  ' * i}k{i}:\n" for i in range(60)) + f"{'  ' * 60}v: 1\n"
+
+    [problem] = _problems(GOOD + "extras:\n" + "  " + deep.replace("\n", "\n  ").rstrip() + "\n")
+
+    assert problem.message == "the YAML nests deeper than 50 levels"
+    assert problem.line == GOOD.count("\n") + 50
+
+
 def test_an_unquoted_hashtag_is_a_comment() -> None:
     [problem] = _problems(GOOD.replace('"#HEXIchat"', "#HEXIchat"))
 

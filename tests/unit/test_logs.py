@@ -31,3 +31,36 @@ def test_json_logs_keep_exceptions_whole_without_loading_rich() -> None:
     assert (event["event"], event["chat"], event["level"]) == ("chat.crashed", "c", "error")
     assert "ZeroDivisionError: division by zero" in event["exception"]
     assert json.loads(ran.stderr) == []
+
+
+CONSOLE = """
+import io, sys
+from bot.runtime.logs import configure, get_logger
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+terminal = Terminal()
+configure(json=False, stream=terminal)
+get_logger(chat="c").warning(
+    "post.failed",
+    reason="\\x1b]8;;https://evil.example\\x1b\\\\login\\x1b]8;;\\x1b\\\\\\x1b[2J\\x07",
+    name="\\x9b31m\\u202eredro",
+)
+sys.stdout.write(terminal.getvalue())
+"""
+
+
+def test_console_logs_show_a_servers_message_without_its_escapes() -> None:
+    """Issue 12 item 8: a server's message in a log value reached the terminal raw (values
+    without spaces are not quoted by the console renderer)."""
+    ran = subprocess.run(
+        [sys.executable, "-c", CONSOLE], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    line = ran.stdout
+    assert "post.failed" in line
+    assert "]8;;https://evil.example" in line
+    for sequence in ("\x1b]", "\x1b[2J", "\x07", "\x9b", "\u202e"):
+        assert sequence not in line

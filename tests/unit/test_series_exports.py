@@ -98,7 +98,7 @@ def test_html_links_each_date_to_its_transcript(context: SeriesContext) -> None:
     page = render_series(context, "html")
 
     assert '<a href="hexichat-2026-11-25.html">25 Nov 2026</a>' in page
-    assert '<a href="hexichat-2026-11-25.html#x-2026-11-25-d">Q1: A1 paper surveys sent' in page
+    assert '<a href="hexichat-2026-11-25.html#p2">Q1: A1 paper surveys sent' in page
     assert page.count('<tr><th scope="row"><a href=') == 3
     assert '<svg role="img" aria-label="People per occurrence, new and returning"' in page
 
@@ -130,5 +130,5 @@ def test_links_go_where_the_host_publishes_the_transcripts(context: SeriesContex
     page = render_series(published, "html")
 
     assert '<a href="https://example.org/chats/2026-11-25.html">25 Nov 2026</a>' in page
-    assert 'href="https://example.org/chats/2026-11-25.html#x-2026-11-25-d"' in page
+    assert 'href="https://example.org/chats/2026-11-25.html#p2"' in page
     assert 'href="hexichat-' not in page

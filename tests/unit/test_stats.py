@@ -157,3 +157,15 @@ def test_themes_are_each_questions_own_key_phrases_not_the_chats_shared_subject(
     assert [t for t in themes[3] if "practice manager" in t]
     every = [phrase for phrases in themes.values() for phrase in phrases]
     assert not [p for p in every if "patient feedback" in p or "hexichat" in p or "honestly" in p]
+
+
+def test_one_very_long_post_is_read_only_up_to_the_theme_budget() -> None:
+    """A stranger's 300 KB post took YAKE 11 s per question: what lies past the budget
+    (15 000 characters) is not read, so it cannot become a theme."""
+    text = "A1 paper surveys in the waiting room. " * 500 + "zebra crossings matter. " * 2000
+    posts = [post("long", person("ana"), 6, text, question=1)]
+
+    [q1, _] = compute_stats(build_transcript(OCCURRENCE, posts, QUESTIONS)).questions
+
+    assert [t for t in q1.themes if "paper surveys" in t]
+    assert not [t for t in q1.themes if "zebra" in t]

@@ -7,12 +7,15 @@ from dataclasses import replace
 from bot.core.agenda import PlannedPost, build_agenda, occurrence_at
 from bot.core.configfile import parse_config
 from bot.core.model import ArchivedPost
+from bot.core.stats import compute_stats
 from bot.core.transcript import (
+    CLOSING_HEADING,
     OTHER_HEADING,
     Question,
     Transcript,
     author_key,
     build_transcript,
+    closing_refs,
     post_ref,
     questions_from_agenda,
 )
@@ -225,3 +228,41 @@ def test_an_edited_post_shows_its_new_text() -> None:
     transcript = build_transcript(OCCURRENCE, [edited], [Q1])
 
     assert transcript.groups[0].entries[0].post.text == "A1 new"
+
+
+def test_the_closing_and_its_replies_have_their_own_section_after_the_questions() -> None:
+    """Issue 12 item 17: the bot threads its closing under the last question, and the
+    transcript filed the closing and the thanks it got there, as replies to Q2."""
+    posts = [
+        *chat_posts(),
+        post("bye", BOT, 55, "Thank you all!", own=True, reply_to="q2"),
+        post("thx", ANA, 56, "Thanks for hosting!", reply_to="bye"),
+        post("thx2", BEN, 57, "A2 and one more thing", question=2, reply_to="thx"),
+    ]
+    published = {
+        f"{OCCURRENCE}/q1/mastodon": "q1",
+        f"{OCCURRENCE}/q2/mastodon": "q2",
+        f"{OCCURRENCE}/closing/mastodon": "bye",
+    }
+
+    transcript = build_transcript(OCCURRENCE, posts, [Q1, Q2], closing=closing_refs(published))
+
+    assert shape(transcript)[1:] == [
+        (Q2.text, [(0, "a2")]),
+        (CLOSING_HEADING, [(0, "bye"), (1, "thx"), (2, "thx2")]),
+        (OTHER_HEADING, [(0, "intro"), (1, "hi"), (0, "chat")]),
+    ]
+    assert [g.anchor for g in transcript.groups] == ["q1", "q2", "closing", "other"]
+    q2 = compute_stats(transcript).questions[1]
+    assert (q2.answers, q2.replies, q2.participants) == (1, 0, 1)
+
+
+def test_closing_refs_are_the_published_closing_posts_on_every_platform() -> None:
+    published = {
+        f"{OCCURRENCE}/q1/mastodon": "1",
+        f"{OCCURRENCE}/closing/mastodon": "9",
+        f"{OCCURRENCE}/closing/x": "19",
+        f"{OCCURRENCE}/intro/x": "11",
+    }
+
+    assert closing_refs(published) == {("mastodon", "9"), ("x", "19")}

@@ -39,7 +39,7 @@ def chat_stats() -> Stats:
     posts = [
         post("q1", BOT, 5, own=True, question=1),
         post("a1", ANA, 6, "A1 surveys", question=1, favourites=3),
-        post("a2", XAVI, 14, "A2 the manager", question=2, favourites=1),
+        post("1871100000002", XAVI, 14, "A2 the manager", question=2, favourites=1),
     ]
     questions = [
         Question(1, "Q1: How?", frozenset({("mastodon", "q1")})),
@@ -67,7 +67,7 @@ def test_a_short_thread_is_one_unnumbered_post_with_thanks_numbers_and_top_answe
         "2 people took part, with 2 posts and 2 answers to 2 questions. "
         "Potential reach: about 200 accounts (an estimate: the sum of your followers).\n\n"
         "Q1 top answer: https://example.social/@ana/a1\n\n"
-        "Q2 top answer: https://example.social/@xavi/a2\n\n"
+        "Q2 top answer: https://x.com/xavi/status/1871100000002\n\n"
         "The transcript: https://example.org/t/2026-12-02.html"
     ]
 
@@ -150,7 +150,7 @@ def test_a_chat_nobody_answered_still_thanks_and_links_the_transcript() -> None:
 def test_opted_out_people_are_never_the_top_answer() -> None:
     posts = [
         post("a1", ANA, 6, "A1 surveys", question=1, favourites=30),
-        post("a1b", XAVI, 7, "A1 forms", question=1, favourites=1),
+        post("1871100000001", XAVI, 7, "A1 forms", question=1, favourites=1),
     ]
     transcript = build_transcript(
         OCCURRENCE, posts, [Question(1, "Q1: How?")], opted_out={"mastodon:id-ana"}
@@ -158,5 +158,5 @@ def test_opted_out_people_are_never_the_top_answer() -> None:
 
     thread = texts(chat_file(), "mastodon", compute_stats(transcript))
 
-    assert "Q1 top answer: https://example.social/@xavi/a1b" in thread[0]
+    assert "Q1 top answer: https://x.com/xavi/status/1871100000001" in thread[0]
     assert "@ana" not in " ".join(thread)
