@@ -5,8 +5,8 @@ cannot be read, or is absurdly large, becomes a ``Skipped`` with the reason. Blu
 plain text with facets (byte ranges), which become links in the sanitized HTML.
 
 Consent lives in labels: an author who carries ``!no-unauthenticated`` asked not to be shown
-to logged-out viewers, so their posts are not archived at all (a public transcript must
-neither name nor link them).
+to logged-out viewers. Like Mastodon's ``noindex``, their posts are archived and counted, but a
+public transcript never names or links them (``wrapup.noindex``).
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def to_author(author: Any) -> Author:
         followers=count_or_zero(author.get("followersCount")),
         is_bot=has_label(author, "bot"),
         bio=bio,
+        noindex=has_label(author, NO_UNAUTHENTICATED),
     )
 
 

@@ -56,6 +56,7 @@ class Crowd:
     people: dict[str, Account]
     kept: set[str] = field(default_factory=set)  # post ids the archive must hold
     deleted: set[str] = field(default_factory=set)
+    withheld: set[str] = field(default_factory=set)  # by someone labelled !no-unauthenticated
     log: list[str] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
 
@@ -111,6 +112,7 @@ class Crowd:
         )
         self.kept.add(self.post("dave", f"A1 dave answers anyway {self.tag}"))
         self.post("erin", f"A1 a lookalike tag {self.tag}Later")  # not this chat's tag
+        self.withheld.add(self.post("frank", f"A1 frank keeps to logged-in eyes {self.tag}"))
         q2 = self.question(2, timeout=wait)
         gone = self.post("alice", f"A2 this one will be deleted {self.tag}")
         self.kept.add(self.post("bob", "A2 untagged again", reply_to=q2))
@@ -214,6 +216,7 @@ def _people(network: BlueskyNetwork) -> dict[str, Account]:
         "carol": network.create_account("carol", description="Teacher. #NoBot please"),
         "dave": network.create_account("dave"),
         "erin": network.create_account("erin"),
+        "frank": network.create_account("frank", labels=["!no-unauthenticated"]),
     }
 
 
@@ -266,6 +269,17 @@ def _check_outcome(
     # The lookalike tag (#...Later) matched the local search's substring, and was left out.
     assert not [p.text for p in archived.values() if "Later" in p.text], history
 
+    # Archived and counted, but never named or linked in the transcript files.
+    assert crowd.withheld <= others, history
+    assert all(archived[i].author.noindex for i in crowd.withheld)
+    frank = crowd.people["frank"]
+    files = [f for f in Path(chat.config.wrapup.folder).rglob("*") if f.is_file()]
+    assert files, "no transcript was written"
+    for written in files:
+        content = written.read_text(errors="replace")
+        assert frank.handle not in content, written
+        assert not [i for i in crowd.withheld if i.split("/")[1] in content], written
+
     dave, carol = crowd.people["dave"].did, crowd.people["carol"].did
     optouts = CurationSql(store.engine).optouts()
     assert optouts.get(f"bluesky:{dave}") == "stop", optouts
@@ -277,6 +291,7 @@ def _check_outcome(
     reposted_authors = {uri.split("/")[2] for uri in subjects}
     assert carol not in reposted_authors, subjects  # #NoBot in her description
     assert dave not in reposted_authors, subjects  # he said stop
+    assert frank.did not in reposted_authors, subjects
     events = [e for out in outputs for e in log_events(out)]
     assert not [e for e in events if e.get("event") == "chat.crashed"]
 
