@@ -59,10 +59,6 @@ def to_post(view: Any, *, own_did: str | None) -> Fetched:
         if len(text.encode()) > MAX_TEXT_BYTES:
             return Skipped(pid, "too large", in_reply_to, expected=False)
         author = to_author(view.get("author"))
-        if has_label(view.get("author"), NO_UNAUTHENTICATED):
-            return Skipped(
-                pid, "the author asked not to be shown to logged-out viewers", in_reply_to
-            )
         _, _, rkey = split_uri(uri)
         return ArchivedPost(
             platform=PLATFORM,
