@@ -3,13 +3,18 @@ reply refs, exactly once through record keys, and a session that survives a rest
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+from atproto import Session
 from sqlalchemy import create_engine, text
 
 from bot.adapters.bluesky import BlueskyPlatform
@@ -18,7 +23,7 @@ from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import PlannedPost
 from bot.ports import PermanentError
 from bot.runtime.publisher import PostPublisher
-from tests.integration.bluesky.rig import bot_rig
+from tests.integration.bluesky.rig import BotRig, bot_rig
 from tests.support.bluesky_network import BlueskyNetwork
 from tests.support.clock import ManualClock
 
@@ -276,3 +281,71 @@ def test_a_post_made_before_a_crash_but_never_recorded_is_recorded_not_repeated(
         assert sorted(texts) == sorted([intro.text, q1.text])
     finally:
         store.close()
+
+
+def _expired_jwt(jwt: str) -> str:
+    """The token with its expiry moved into the past (its signature no longer matches: the
+    server would refuse it, so only a refresh can go on)."""
+    header, payload, signature = jwt.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["exp"] = int(time.time()) - 3600
+    moved = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{moved}.{signature}"
+
+
+def _stored(rig: BotRig) -> str:
+    with create_engine(rig.database_url).connect() as conn:
+        return str(conn.execute(text("SELECT session FROM bluesky_sessions")).scalar_one())
+
+
+def _store(rig: BotRig, session: str) -> None:
+    with create_engine(rig.database_url).begin() as conn:
+        conn.execute(text("UPDATE bluesky_sessions SET session = :s"), {"s": session})
+
+
+def test_a_stored_session_whose_access_token_expired_is_refreshed_not_logged_in_again(
+    bluesky: BlueskyNetwork, tmp_path: Path
+) -> None:
+    rig = bot_rig(bluesky, tmp_path)
+    clock = _now()
+    rig.platform(clock).post(
+        "Hello #RefreshChat", key="r/2026-12-02/intro/bluesky", in_reply_to=None
+    )
+    before = Session.decode(_stored(rig))
+    _store(rig, replace(before, access_jwt=_expired_jwt(before.access_jwt)).encode())
+
+    clock.advance(seconds=1)
+    later = rig.platform(clock, password="not-the-password-at-all")
+    later.post("Q1 #RefreshChat", key="r/2026-12-02/q1/bluesky", in_reply_to=None)
+
+    assert later.session.logins == 0
+    after = Session.decode(_stored(rig))
+    assert after.refresh_jwt != before.refresh_jwt  # refreshed (and rotated), then saved
+    texts = [r["value"]["text"] for r in bluesky.records(rig.account.did, "app.bsky.feed.post")]
+    assert texts == ["Hello #RefreshChat", "Q1 #RefreshChat"]
+
+
+def test_a_stored_session_that_cannot_be_refreshed_gives_way_to_the_app_password(
+    bluesky: BlueskyNetwork, tmp_path: Path
+) -> None:
+    rig = bot_rig(bluesky, tmp_path)
+    clock = _now()
+    rig.platform(clock).post(
+        "Hello #RevokedChat", key="v/2026-12-02/intro/bluesky", in_reply_to=None
+    )
+    before = Session.decode(_stored(rig))
+    _store(
+        rig,
+        replace(
+            before,
+            access_jwt=_expired_jwt(before.access_jwt),
+            refresh_jwt=_expired_jwt(before.refresh_jwt),
+        ).encode(),
+    )
+
+    clock.advance(seconds=1)
+    later = rig.platform(clock)
+    later.post("Q1 #RevokedChat", key="v/2026-12-02/q1/bluesky", in_reply_to=None)
+
+    assert later.session.logins == 1
+    assert Session.decode(_stored(rig)).refresh_jwt != before.refresh_jwt
