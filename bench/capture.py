@@ -62,9 +62,10 @@ def rss_mb(pid: int, field: str = "VmHWM") -> float:
 class Crowd:
     """Posts at a steady rate from many accounts, on a few threads."""
 
-    def __init__(self, server: MastodonServer, people: list[Account]) -> None:
+    def __init__(self, server: MastodonServer, people: list[Account], tag: str = TAG) -> None:
         self.server = server
         self.people = people
+        self.tag = tag
         self.created: dict[str, datetime] = {}
         self.lock = threading.Lock()
         self.local = threading.local()
@@ -79,7 +80,7 @@ class Crowd:
         who = self.people[n % len(self.people)]
         response = self._client().post(
             "/api/v1/statuses",
-            json={"status": f"A{1 + n % 6} bench answer {n} {TAG}"},
+            json={"status": f"A{1 + n % 6} bench answer {n} {self.tag}"},
             headers=self.server.auth(who),
         )
         response.raise_for_status()
@@ -101,14 +102,20 @@ class Crowd:
         return started, time.time()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=10.0, help="posts per second")
-    parser.add_argument("--minutes", type=float, default=2.0, help="how long the crowd posts")
+def crowd_load(doc: str, *, rate: float, minutes: float) -> tuple[argparse.Namespace, int, float]:
+    """The crowd's options (--rate, --minutes, --people), how many posts it makes and for
+    how many seconds: the same in every benchmark of a chat."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=rate, help="posts per second")
+    parser.add_argument("--minutes", type=float, default=minutes, help="how long it posts")
     parser.add_argument("--people", type=int, default=40, help="accounts in the crowd")
     args = parser.parse_args()
     total = int(args.rate * args.minutes * 60)
-    load_seconds = total / args.rate
+    return args, total, total / args.rate
+
+
+def main() -> None:
+    args, total, load_seconds = crowd_load(__doc__, rate=10.0, minutes=2.0)
 
     with running_mastodon() as server, tempfile.TemporaryDirectory() as tmp:
         bot = server.account("benchbot", bot=True)

@@ -36,7 +36,14 @@ from bot.ports import (
 )
 from bot.runtime.logs import get_logger, register_secret
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
-from bot.wiring import aftercare_for, curators_for, followers_for, wrapups_for, x_budgets
+from bot.wiring import (
+    aftercare_for,
+    curators_for,
+    followers_for,
+    host_commands_for,
+    wrapups_for,
+    x_budgets,
+)
 
 if TYPE_CHECKING:
     from bot.exports import ExportContext
@@ -171,7 +178,9 @@ def connect_platforms(
             register_secret(token)
             from bot.adapters.mastodon import MastodonPlatform
 
-            platforms["mastodon"] = MastodonPlatform(mastodon, token=token)
+            platforms["mastodon"] = MastodonPlatform(
+                mastodon, token=token, log=get_logger(chat=config.chat.id)
+            )
     if config.platforms.x is not None:
         x = _connect_x(config, env, problems)
         if x is not None:
@@ -286,7 +295,7 @@ def check_live_limits(
     """Before posting anything: every token the servers refuse, and lengths against the
     limits the servers announce. A server that cannot be reached now is not an error: the
     posts retry it in their time."""
-    from bot.ports import Inspectable, PermanentError
+    from bot.ports import Inspectable, TokenRefused
 
     limits = {}
     refused = []
@@ -296,9 +305,11 @@ def check_live_limits(
                 limits[name] = platform.account_facts().max_characters
             else:
                 limits[name] = platform.max_characters()
-        except PermanentError as exc:
+        except TokenRefused as exc:
             refused.append(_refused_token(config, name, exc.reason))
         except PlatformError as exc:
+            # Not the token (a missing endpoint, an unreachable server): the limits come
+            # from the chat file, and the posts find out in their time.
             get_logger(platform=name).warning("limits.unknown", reason=exc.reason)
     if refused:
         raise ConfigError("environment", refused)
@@ -347,12 +358,13 @@ def run_chat(
     ownership: OwnershipKeeper | None = None,
     archive: Archive | None = None,
     companions: Sequence[Any] = (),
+    speed: float = 1.0,
 ) -> None:
     """Run the next occurrence (a rehearsal's, if given), or the whole series, until it ends
     or a stop is asked. With ``ownership``, only the occurrences this worker owns. With an
     ``archive``, the chat is captured on every platform that can follow a hashtag (and
     curated and wrapped up). ``companions`` run alongside each occurrence too (a rehearsal's
-    crowd)."""
+    crowd); ``speed``: a rehearsal's time compression, for the hosts' shifts."""
     from bot.runtime.publisher import PostPublisher
     from bot.runtime.runner import OccurrenceRunner, run_series
 
@@ -375,9 +387,30 @@ def run_chat(
         if archive is not None
         else []
     )
+    steering, commands = (
+        host_commands_for(
+            config,
+            platforms,
+            publisher=publisher,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=acting,
+            ownership=None if ownership is None else ownership.ownership,
+            speed=speed,
+        )
+        if archive is not None
+        else (None, None)
+    )
     curators = (
         curators_for(
-            config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
+            config,
+            platforms,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=acting,
+            agenda_now=None if steering is None else lambda: steering.current()[1].posts,
         )
         if archive is not None
         else []
@@ -391,6 +424,7 @@ def run_chat(
             store=store,
             clock=clock,
             stop_event=acting,
+            delay=None if steering is None else steering.delay,
         )
         if archive is not None
         else []
@@ -407,8 +441,16 @@ def run_chat(
         clock=clock,
         stop_event=acting,
         log=log,
-        companions=[*followers, *curators, *wrapups, *aftercare, *companions],
+        companions=[
+            *followers,
+            *curators,
+            *wrapups,
+            *aftercare,
+            *companions,
+            *([commands] if commands else []),
+        ],
         preparations=x_budgets(config, platforms, store=store),
+        steering=steering,
     )
     run_series(
         next_plan=(lambda _now: rehearsal) if rehearsal else (lambda now: next_plan(config, now)),

@@ -182,6 +182,10 @@ def rehearse(
     out: Annotated[
         Path, typer.Option(help="Where the transcript goes (not the chat's wrapup.folder).")
     ] = Path("out/rehearsal"),
+    with_console: Annotated[
+        bool, typer.Option("--console", help="Open the hosts' console on the rehearsal too.")
+    ] = False,
+    console_port: Annotated[int, typer.Option(min=0, max=65535)] = 8765,
 ) -> None:
     """Play the whole occurrence now, time compressed, on the console, with a simulated crowd:
     the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
@@ -228,6 +232,11 @@ def rehearse(
     else:
         typer.echo("Capture is off in this chat file (follow.enabled: false): no crowd.")
     install_stop_handlers(stop, get_logger(chat=chat.chat.id))
+    shown = (
+        _rehearsal_console(rehearsed, plan, store, clock, console_port, speed)
+        if with_console
+        else None
+    )
     try:
         bootstrap.run_chat(
             rehearsed,
@@ -238,12 +247,15 @@ def rehearse(
             rehearsal=plan,
             archive=bootstrap.open_archive(store),
             companions=world.companions if capturing else (),
+            speed=speed,
         )
         boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
     except CompanionFailed as exc:
         typer.echo(f"tweetchat rehearse: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
+        if shown is not None:
+            shown.stop()
         store.close()
     if stop.is_set():
         typer.echo("Rehearsal stopped.")
@@ -259,6 +271,75 @@ def rehearse(
         for path in written:
             typer.echo(f"  {path}")
     typer.echo("Rehearsal finished.")
+
+
+@app.command()
+def console(
+    config: ConfigArg,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Listen address: 127.0.0.1, or 0.0.0.0 when PORT is set (Heroku)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Listen port: PORT if set, else 8765.")
+    ] = None,
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable holding the hosts' secret.")
+    ] = "TWEETCHAT_CONSOLE_TOKEN",  # noqa: S107 (a name, not a secret)
+) -> None:
+    """The hosts' web console over the chats' database: the chat live, the agenda to steer,
+    the boosts to choose. It never talks to the platforms: the worker carries commands out."""
+    from bot import bootstrap
+    from bot.console.server import bind, serve
+    from bot.console.wiring import console_app, console_secret, listen_address
+    from bot.core.planning import next_plan
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.logs import configure
+
+    try:
+        settings = bootstrap.Settings.from_env()
+        configure(json=_json_logs(settings.log_format), level=settings.log_level)
+        secret = console_secret(token_env)
+        chats = bootstrap.load_chats(config)
+        store = bootstrap.open_store(settings.database_url)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except bootstrap.StoreUnavailable as exc:
+        typer.echo(f"cannot open the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+    host, port, behind_proxy = listen_address(host, port)
+    plans = [(chat, lambda now, chat=chat: next_plan(chat, now)) for chat in chats]
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Console on http://{host}:{sock.getsockname()[1]}/ (sign in with ${token_env})")
+    try:
+        serve(
+            console_app(plans, store, secret=secret, clock=SystemClock()),
+            sock,
+            behind_proxy=behind_proxy,
+        )
+    finally:
+        store.close()
+
+
+def _rehearsal_console(
+    config: Any, plan: Any, store: Any, clock: Any, port: int, speed: float
+) -> Any:
+    """The hosts' console on the rehearsal, on a thread, as `console` serves it."""
+    from bot.console.wiring import rehearsal_console
+
+    try:
+        shown = rehearsal_console(config, plan, store, clock=clock, port=port, speed=speed)
+    except ConfigError as exc:
+        raise _fail_config(exc) from None
+    except OSError as exc:
+        typer.echo(f"cannot listen on port {port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Console on http://127.0.0.1:{shown.port}/ (sign in with $TWEETCHAT_CONSOLE_TOKEN)")
+    return shown
 
 
 db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
@@ -327,11 +408,14 @@ def health(
 
 @app.command()
 def doctor(config: ConfigArg) -> None:
-    """Check that a chat can run: tokens, scopes, bot flag, post limits, database (exit 1).
+    """Check that a chat can run: tokens, scopes, bot flag, post limits, the server's
+    capabilities, database (exit 1).
 
-    Per platform: the token works; it may read, post and boost; the account is flagged as a
-    bot; every post fits the server's limit. Then the database is reachable and migrated.
-    Nothing is posted or boosted: write access is tested with requests the server refuses.
+    Per platform: the token works; its scopes allow reading, posting and boosting (where the
+    server reports them); the account is flagged as a bot; every post fits the server's
+    limit; what the server can do. Then the database is reachable and migrated. Reads only:
+    nothing is posted, boosted, sent or edited. Ends with what the bot does differently on
+    this server.
     """
     from bot import bootstrap, operations
     from bot.terminal import cell, row, show, table
@@ -341,7 +425,7 @@ def doctor(config: ConfigArg) -> None:
         chat = bootstrap.load_config(config)
     except ConfigError as exc:
         raise _fail_config(exc) from None
-    checks = operations.doctor_checks(chat, settings)
+    checks, reports = operations.doctor_checks(chat, settings)
     drawn = table(
         f"tweetchat doctor: {chat.chat.title}", ("", "check", "result", "detail", "fix"), lines=True
     )
@@ -355,11 +439,23 @@ def doctor(config: ConfigArg) -> None:
             item.fix,
         )
     show(drawn, width=160)
+    for name, report in reports.items():
+        if report.unknowable:
+            typer.echo(f"\nOn {name}, only the chat itself will tell (the doctor never writes):")
+            typer.echo("".join(f"- {line}\n" for line in report.unknowable), nl=False)
     failures = sum(not item.ok for item in checks)
     if failures:
         typer.echo(f"{failures} check{'s' if failures != 1 else ''} failed.", err=True)
+    else:
+        typer.echo("\nAll checks passed.")
+    for name, report in reports.items():
+        if report.differences:
+            typer.echo(f"\nWhat the bot does differently on this {name} server:")
+            typer.echo("".join(f"- {line}\n" for line in report.differences), nl=False)
+        elif len(report.checks) > 1:
+            typer.echo(f"\nThis {name} server offers everything the bot uses: nothing changes.")
+    if failures:
         raise typer.Exit(1)
-    typer.echo("All checks passed.")
 
 
 @app.command()

@@ -76,15 +76,18 @@ def health(
 
 def doctor_checks(
     config: ChatConfig, settings: Settings, *, env: Mapping[str, str] | None = None
-) -> list[Any]:
-    """Every check of `tweetchat doctor`: the chat's platforms, then the database."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
+) -> tuple[list[Any], dict[str, Any]]:
+    """Every check of `tweetchat doctor` (the chat's platforms, then the database), and per
+    platform what the doctor says after them (``PlatformReport``)."""
+    checks, reports = _platform_checks(config, env=env)
+    return [*checks, *_database_checks(settings)], reports
 
-    from bot.adapters.migrate import schema_status
-    from bot.adapters.store_sql import make_engine, normalize_url
+
+def _platform_checks(
+    config: ChatConfig, *, env: Mapping[str, str] | None
+) -> tuple[list[Any], dict[str, Any]]:
     from bot.ports import Inspectable
-    from bot.runtime.doctor import Check, check_platform
+    from bot.runtime.doctor import Check, PlatformReport, check_platform
 
     checks: list[Check] = []
     try:
@@ -94,12 +97,25 @@ def doctor_checks(
         checks += [
             Check(str(p.loc[1]), "token", False, p.message, p.hint or "") for p in exc.problems
         ]
+    reports: dict[str, PlatformReport] = {}
     for name, platform in platforms.items():
         if isinstance(platform, Inspectable):
-            checks += check_platform(name, platform, config)
+            reports[name] = check_platform(name, platform, config)
+            checks += reports[name].checks
         else:
             checks.append(Check(name, "token", False, "the doctor cannot inspect this platform"))
+    return checks, reports
 
+
+def _database_checks(settings: Settings) -> list[Any]:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.migrate import schema_status
+    from bot.adapters.store_sql import make_engine, normalize_url
+    from bot.runtime.doctor import Check
+
+    checks: list[Check] = []
     shown = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
     missing = _missing_sqlite_file(settings.database_url)
     if missing:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.budget import PostOutcome, Spend
 from bot.core.masking import mask
 from bot.core.model import ArchivedPost, Author
+from bot.core.steering import CommandState, HostCommand
 
 
 class Clock(Protocol):
@@ -59,6 +60,20 @@ class TransientError(PlatformError):
 
 class PermanentError(PlatformError):
     """Retrying cannot help: bad token, missing scope, text refused."""
+
+
+class NoStreaming(PermanentError):
+    """The server offers no live stream the bot can use: poll for the rest of the run."""
+
+
+class TokenRefused(PermanentError):
+    """The server refused the credentials themselves (401, 403 on the account's own read);
+    any other refusal is about an endpoint or a post, never the token."""
+
+
+class InteractionRefused(PermanentError):
+    """The server refuses this interaction with this post (a boost, by the author's policy):
+    recorded as the author's wish, never retried."""
 
 
 class PostingPlatform(Protocol):
@@ -162,12 +177,25 @@ class Heartbeat(Protocol):
 
 
 @dataclass(frozen=True)
+class ServerFact:
+    """One thing `tweetchat doctor` found out about a server, read without writing."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
 class AccountFacts:
     """What a platform says about the bot's account and its limits, for `tweetchat doctor`."""
 
     username: str
     bot: bool  # flagged as an automated account
     max_characters: int
+    server: tuple[ServerFact, ...] = ()  # what the server can do, a row each
+    differences: tuple[str, ...] = ()  # what the bot does differently on this server
+    unknowable: tuple[str, ...] = ()  # what only the chat itself can find out
 
 
 Capability = Literal["read", "post", "boost"]
@@ -175,12 +203,13 @@ Capability = Literal["read", "post", "boost"]
 
 @runtime_checkable
 class Inspectable(Protocol):
-    """A platform that can describe its account and test its token without side effects."""
+    """A platform that can describe its account and its token. Reads only: nothing is
+    posted, boosted, sent or edited to find out."""
 
     def account_facts(self) -> AccountFacts: ...
 
-    def probe(self, capability: Capability) -> None:
-        """Raise PermanentError if the token may not do this; never posts or boosts."""
+    def allows(self, capability: Capability) -> bool | None:
+        """Whether the token's scopes allow this; None when the server does not say."""
         ...
 
 
@@ -197,6 +226,18 @@ class PostState:
     boosts: int
     favourites: int
     author: Author
+    # The author's server says the bot may not boost it (GoToSocial's interaction policy).
+    reblog_refused: bool = False
+
+
+@runtime_checkable
+class RefreshBudget(Protocol):
+    """A platform whose re-reads of posts cost a request each (no batched read)."""
+
+    def refresh_limit(self, every: timedelta) -> int | None:
+        """How many posts one ``fetch_posts`` may re-read when called once per ``every``,
+        keeping the whole chat within the server's rate limit; None: no limit needed."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -245,6 +286,15 @@ class CuratingPlatform(Protocol):
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
         """A private message to the accounts the text mentions (and no one else)."""
+        ...
+
+
+@runtime_checkable
+class Unboosting(Protocol):
+    """A platform where the bot can take a boost back (a host's un-boost, issue 14)."""
+
+    def unboost(self, post_id: str) -> None:
+        """Undo the bot's boost of the post; nothing happens if there is none."""
         ...
 
 
@@ -348,6 +398,8 @@ class Skipped:
     in_reply_to: str | None = None
     # Not public, or a boost: expected. False: malformed or oversized, worth a warning.
     expected: bool = True
+    # The server shows it, but not publicly (any more): it has no place in the archive.
+    hidden: bool = False
 
 
 # A status as the platform served it. An ArchivedPost here has no occurrence, question or
@@ -421,7 +473,8 @@ class HashtagSource(Protocol):
 
     def open_stream(self, tag: str) -> EventStream:
         """A connected stream of the hashtag's events; PermanentError when the server
-        refuses streaming (the follower then polls)."""
+        refuses streaming (the follower then polls), NoStreaming when it has no stream
+        at all (the follower stops asking)."""
         ...
 
 
@@ -591,4 +644,31 @@ class PaidSearch(Protocol):
     ) -> SearchPage:
         """The newest page of posts above ``since_id`` (or from ``start_time``) and below
         ``until_id``; raises BudgetExhausted, ReadingRefused, Transient or PermanentError."""
+        ...
+
+
+# -- the hosts' console (issue 14) ----------------------------------------------------------
+
+
+class HostCommands(Protocol):
+    """The commands the console writes and the owning worker carries out."""
+
+    def add(self, command: HostCommand) -> HostCommand:
+        """Store a new, pending command; returns it with its id."""
+        ...
+
+    def commands(self, occurrence: str) -> list[HostCommand]:
+        """The occurrence's commands, oldest first."""
+        ...
+
+    def finish(
+        self,
+        command_id: int,
+        state: CommandState,
+        *,
+        now: datetime,
+        reason: str | None = None,
+        url: str | None = None,
+    ) -> bool:
+        """Settle a pending command; False if it was settled already (by another worker)."""
         ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
@@ -95,9 +96,11 @@ def curators_for(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
 ) -> list[Any]:
     """A curator per platform that can boost: it boosts by the chat's rules (or, with
-    ``boost.mode: off``, only scores) and honours "stop" whatever the mode. None when
+    ``boost.mode: off``, only scores) and honours "stop" whatever the mode; its question
+    windows follow ``agenda_now`` (the agenda as the hosts steer it) if given. None when
     capture is off: there is nothing to curate, and the run must not outlast the chat."""
     if not config.follow.enabled:
         return []
@@ -109,7 +112,15 @@ def curators_for(
     ]
     curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
     return [
-        _curator(rules, platform, archive=archive, store=store, clock=clock, stop_event=stop_event)
+        _curator(
+            rules,
+            platform,
+            archive=archive,
+            store=store,
+            clock=clock,
+            stop_event=stop_event,
+            agenda_now=agenda_now,
+        )
         for rules, platform in curating
     ]
 
@@ -122,8 +133,10 @@ def _curator(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
 ) -> Any:
-    """A curator, which rewrites the transcripts already written on a "stop" or "forget me"."""
+    """A curator, which rewrites the transcripts already written on a "stop" or "forget me";
+    its question windows follow ``agenda_now`` (the agenda as the hosts steer it) if given."""
     from bot.adapters.store_curation import CurationSql
     from bot.runtime.curator import Curator
     from bot.runtime.transcript_files import TranscriptFiles
@@ -142,6 +155,7 @@ def _curator(
         files=TranscriptFiles(
             config, archive=archive, ledger=store, curation=curation, history=curation
         ),
+        agenda_now=agenda_now,
     )
 
 
@@ -190,9 +204,11 @@ def wrapups_for(
     store: Any,
     clock: Clock,
     stop_event: threading.Event,
+    delay: Callable[[], timedelta | None] | None = None,
 ) -> list[Any]:
-    """The wrap-up of each occurrence, once its capture is over. None when capture is off:
-    with nothing archived there is nothing to wrap up."""
+    """The wrap-up of each occurrence, once its capture is over (later by ``delay``, as
+    the hosts moved the agenda). None when capture is off: with nothing archived there is
+    nothing to wrap up."""
     if not config.follow.enabled:
         return []
     from bot.adapters.store_curation import CurationSql
@@ -211,6 +227,7 @@ def wrapups_for(
             clock=clock,
             stop_event=stop_event,
             log=get_logger(chat=config.chat.id),
+            delay=delay,
         )
     ]
 
@@ -296,3 +313,44 @@ def x_budgets(
             meter.begin(occurrence.id, planned, done=done, later=later, store=spending)
 
     return [begin]
+
+
+def host_commands_for(
+    config: ChatConfig,
+    platforms: Mapping[str, PostingPlatform],
+    *,
+    publisher: Any,
+    archive: Archive,
+    store: Any,
+    clock: Clock,
+    stop_event: threading.Event,
+    ownership: Any,
+    speed: float = 1.0,
+) -> tuple[Any, Any]:
+    """The hosts' console's commands (issue 14): the agenda as the hosts steer it, for the
+    runner, and the task that carries their commands out."""
+    from bot.adapters.commands_sql import HostCommandsSql
+    from bot.adapters.store_curation import CurationSql
+    from bot.runtime.host_commands import HostCommandTask
+    from bot.runtime.steering import Steering
+
+    commands = HostCommandsSql(store.engine)
+    steering = Steering(commands, speed=speed)
+    task = HostCommandTask(
+        hashtag=config.chat.hashtag,
+        thread=config.posts.thread,
+        commands=commands,
+        steering=steering,
+        publisher=publisher,
+        platforms=platforms,
+        ledger=store,
+        curation=CurationSql(store.engine),
+        archive=archive,
+        clock=clock,
+        stop_event=stop_event,
+        log=get_logger(chat=config.chat.id),
+        # Commands are taken for as long as the chat is followed: not past its end otherwise.
+        linger=config.wrapup.after if config.follow.enabled else timedelta(0),
+        ownership=ownership,
+    )
+    return steering, task

@@ -54,8 +54,20 @@ class SqlArchive:
             return "deleted"
         row = conn.execute(select(_posts).where(*key)).first()
         if row is None:
-            conn.execute(insert(_posts).values(**_values(post), captured_at=now, updated_at=now))
-            return "new"
+            earlier = _same_post(conn, post)
+            if earlier is not None:
+                # The server gave the post a new id (an edit, on some servers): the new copy
+                # takes the old one's place, and the old id stays gone.
+                _remove(conn, post.platform, str(earlier.id), earlier.occurrence, now)
+                post = replace(post, occurrence=earlier.occurrence)
+            conn.execute(
+                insert(_posts).values(
+                    **_values(post),
+                    captured_at=earlier.captured_at if earlier is not None else now,
+                    updated_at=now,
+                )
+            )
+            return "new" if earlier is None else "edited"
         stored = _post(row._mapping)
         # The first occurrence that captured a post keeps it.
         post = replace(post, occurrence=stored.occurrence)
@@ -75,16 +87,7 @@ class SqlArchive:
 
     def delete(self, platform: str, post_id: str, *, occurrence: str, now: datetime) -> bool:
         with self.engine.begin() as conn:
-            removed = conn.execute(
-                delete(_posts).where(_posts.c.platform == platform, _posts.c.id == post_id)
-            ).rowcount
-            if not _is_deleted(conn, platform, post_id):
-                conn.execute(
-                    insert(_deleted).values(
-                        platform=platform, id=post_id, occurrence=occurrence, deleted_at=now
-                    )
-                )
-        return bool(removed)
+            return _remove(conn, platform, post_id, occurrence, now)
 
     def get(self, platform: str, post_id: str) -> ArchivedPost | None:
         with self.engine.connect() as conn:
@@ -191,6 +194,36 @@ class SqlArchive:
             ).rowcount
             if not changed:
                 conn.execute(insert(_cursors).values(name=name, value=value, updated_at=now))
+
+
+def _remove(conn: Connection, platform: str, post_id: str, occurrence: str, now: datetime) -> bool:
+    removed = conn.execute(
+        delete(_posts).where(_posts.c.platform == platform, _posts.c.id == post_id)
+    ).rowcount
+    if not _is_deleted(conn, platform, post_id):
+        conn.execute(
+            insert(_deleted).values(
+                platform=platform, id=post_id, occurrence=occurrence, deleted_at=now
+            )
+        )
+    return bool(removed)
+
+
+def _same_post(conn: Connection, post: ArchivedPost) -> Any:
+    """The row of this post under another id: same author, same address, same occurrence.
+    The author must match: a remote server chooses its posts' addresses, not their authors'
+    ids on the bot's server."""
+    if not post.url:
+        return None
+    return conn.execute(
+        select(_posts.c.id, _posts.c.occurrence, _posts.c.captured_at).where(
+            _posts.c.platform == post.platform,
+            _posts.c.occurrence == post.occurrence,
+            _posts.c.url == post.url,
+            _posts.c.author_id == post.author.id,
+            _posts.c.id != post.id,
+        )
+    ).first()
 
 
 def _is_deleted(conn: Connection, platform: str, post_id: str) -> bool:

@@ -6,24 +6,31 @@ after a short timeout, so that waiting is ours: logged, bounded and cut short by
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
+import structlog
 from mastodon import (
     Mastodon,
     MastodonAPIError,
     MastodonNetworkError,
-    MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
 )
 
 from bot.adapters.bounded_http import bounded_session
+from bot.adapters.mastodon_capabilities import (
+    ONE_BY_ONE,
+    Fallback,
+    ServerCapabilities,
+    detect,
+)
 from bot.adapters.ratelimit_reset import seconds_until
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
@@ -33,20 +40,26 @@ from bot.ports import (
     Capability,
     EventStream,
     Fetched,
+    InteractionRefused,
     Mention,
     PermanentError,
     PostState,
     Published,
+    ServerFact,
+    Skipped,
     TagPage,
+    TokenRefused,
     TransientError,
 )
 
 # How many of its own latest statuses the bot reads to recover a post after a crash.
 _RECOVERY_WINDOW = 40
-# Mastodon ids are positive snowflakes: no status has this one.
-_NO_SUCH_STATUS = "0"
 # Mastodon serves at most 20 statuses per GET /api/v1/statuses?id[]=...
 _STATUSES_PER_REQUEST = 20
+# How far the server's clock may be behind ours, when looking for a post just sent.
+_CLOCK_SKEW = timedelta(minutes=2)
+# What a server answers for an endpoint it does not have.
+_NOT_OFFERED = (404, 405, 501)
 # Pages of 40 mentions read in one go (a cursor picks up the rest next time).
 _MENTION_PAGES = 5
 
@@ -60,7 +73,7 @@ def _aware(value: Any) -> datetime | None:
 class MastodonPlatform:
     name = "mastodon"
 
-    def __init__(self, settings: MastodonSettings, *, token: str) -> None:
+    def __init__(self, settings: MastodonSettings, *, token: str, log: Any = None) -> None:
         self._settings = settings
         timeout = settings.request_timeout.total_seconds()
         self.api = Mastodon(
@@ -74,31 +87,91 @@ class MastodonPlatform:
             user_agent="tweetchat",
         )
         self._me: str | None = None
-        self._home: str | None = None
-        self._streaming: str | None = None
+        self._capabilities: ServerCapabilities | None = None
+        self._detecting = threading.Lock()
+        self._scopes: tuple[frozenset[str] | None] | None = None
+        # Keys of posts sent without an answer, and when: the post may exist already.
+        self._unanswered: dict[str, datetime] = {}
+        self._log = (log or structlog.get_logger()).bind(platform=self.name)
+        self._streaming_url: str | None = None
+        self._streaming_warning: str | None = None
+        from bot.adapters.mastodon_streaming import HashtagStreaming
+
+        self._streaming = HashtagStreaming(
+            self._streaming_base,
+            token=token,
+            connect_timeout=settings.request_timeout.total_seconds(),
+            log=self._log,
+        )
+
+    def capabilities(self) -> ServerCapabilities:
+        """Detected once per process, with reads only; each fallback is logged once."""
+        # The follower, the curator and the posts ask from their own threads: once is enough.
+        with self._detecting:
+            if self._capabilities is None:
+                found = detect(self.api, self._settings, account_id=self.account_id())
+                for fallback in found.fallbacks:
+                    self._log_fallback(fallback, server=found.described)
+                self._capabilities = found
+            return self._capabilities
+
+    def _log_fallback(self, fallback: Fallback, **context: str) -> None:
+        self._log.info(
+            "server.fallback",
+            capability=fallback.capability,
+            instead=fallback.instead,
+            cost=fallback.cost,
+            **context,
+        )
 
     def max_characters(self) -> int:
-        with self._errors():
-            instance = self.api.instance_v2()
-        try:
-            return int(instance["configuration"]["statuses"]["max_characters"])
-        except (KeyError, TypeError, ValueError):
-            return self._settings.max_characters
+        return self.capabilities().max_characters
 
     def account_id(self) -> str:
         if self._me is None:
-            with self._errors():
-                self._me = str(self.api.account_verify_credentials()["id"])
+            self._verify_credentials()
+        assert self._me is not None
         return self._me
 
-    def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+    def _verify_credentials(self) -> Any:
+        """The bot's account. Only this read can say the token is bad (401, 403)."""
         with self._errors():
-            status = self.api.status_post(
-                text,
-                in_reply_to_id=in_reply_to,
-                visibility=self._settings.visibility,
-                idempotency_key=key,
-            )
+            try:
+                account = self.api.account_verify_credentials()
+            except MastodonAPIError as exc:
+                if _http_status(exc) in (401, 403):
+                    raise TokenRefused(f"the server refused the token: {_describe(exc)}") from None
+                raise
+        self._me = str(account["id"])
+        return account
+
+    def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
+        return self._post_keyed(
+            text, key=key, in_reply_to=in_reply_to, visibility=self._settings.visibility
+        )
+
+    def _post_keyed(
+        self, text: str, *, key: str, in_reply_to: str | None, visibility: str
+    ) -> Published:
+        """Send a post whose earlier attempt may have reached the server unanswered (a
+        timeout, a 502): not every server keeps ``Idempotency-Key``, so the bot's own
+        latest posts are looked through first."""
+        unanswered = self._unanswered.get(key)
+        if unanswered is not None:
+            found = self.find_own_post(text, since=unanswered - _CLOCK_SKEW)
+            if found is not None:
+                del self._unanswered[key]
+                return found
+        try:
+            with self._errors():
+                status = self.api.status_post(
+                    text, in_reply_to_id=in_reply_to, visibility=visibility, idempotency_key=key
+                )
+        except TransientError as exc:
+            if exc.retry_after is None:  # a rate limit is refused before anything is done
+                self._unanswered.setdefault(key, datetime.now(UTC))
+            raise
+        self._unanswered.pop(key, None)
         return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
 
     def find_own_post(self, text: str, *, since: datetime) -> Published | None:
@@ -117,31 +190,85 @@ class MastodonPlatform:
     # Never a like or a follow: boosting is the only way the bot touches others' posts.
 
     def home(self) -> str:
-        if self._home is None:
-            with self._errors():
-                domain = self.api.instance_v2().get("domain")
-            self._home = str(domain or urlsplit(self._settings.instance).netloc).lower()
-        return self._home
+        return self.capabilities().domain
 
     def own_author(self) -> Author:
-        with self._errors():
-            account = self.api.account_verify_credentials()
-        return self._author(account)
+        return self._author(self._verify_credentials())
 
     def fetch_posts(self, ids: Sequence[str]) -> list[PostState]:
+        if self.capabilities().multi_status_read:
+            try:
+                return self._fetch_batched(ids)
+            except _NotOffered as exc:
+                # Detected at start, gone since (an upgrade rolled back, a proxy in front).
+                found = self.capabilities()
+                self._capabilities = replace(
+                    found, multi_status_read=False, fallbacks=(*found.fallbacks, ONE_BY_ONE)
+                )
+                self._log_fallback(ONE_BY_ONE, reason=str(exc))
+        return [state for post_id in ids if (state := self._fetch_one(post_id)) is not None]
+
+    def refresh_limit(self, every: timedelta) -> int | None:
+        from bot.adapters.mastodon_budget import refresh_limit
+
+        capabilities = self.capabilities()
+        if capabilities.multi_status_read:
+            return None
+        return refresh_limit(
+            limit=capabilities.rate_limit,
+            remaining=self.api.ratelimit_remaining if self.api.ratelimit_lastcall else None,
+            reset=self.api.ratelimit_reset,
+            every=every.total_seconds(),
+            now=time.time(),
+        )
+
+    def _fetch_batched(self, ids: Sequence[str]) -> list[PostState]:
         states = []
         for start in range(0, len(ids), _STATUSES_PER_REQUEST):
+            asked = list(ids[start : start + _STATUSES_PER_REQUEST])
             with self._errors():
-                statuses = self.api.statuses(list(ids[start : start + _STATUSES_PER_REQUEST]))
-            states += [state for state in map(self._post_state, statuses) if state is not None]
+                try:
+                    statuses = self.api.statuses(asked)
+                except MastodonAPIError as exc:
+                    if _http_status(exc) in _NOT_OFFERED:
+                        raise _NotOffered(_describe(exc)) from None
+                    raise
+            for status in statuses:
+                state = self._post_state(status, asked=asked)
+                if state is not None:
+                    states.append(state)
         return states
+
+    def _fetch_one(self, post_id: str) -> PostState | None:
+        with self._errors():
+            try:
+                status = self.api.status(post_id)
+            except MastodonAPIError as exc:
+                if _http_status(exc) in (404, 410):
+                    return None  # deleted, or hidden from the bot
+                raise
+        return self._post_state(status, asked=[post_id])
 
     def boost(self, post_id: str) -> Published:
         # Public: a boost is how the chat sees the answer. Mastodon answers a repeat with the
         # existing boost, which makes a retry after a crash harmless.
         with self._errors():
-            status = self.api.status_reblog(post_id, visibility="public")
+            try:
+                status = self.api.status_reblog(post_id, visibility="public")
+            except MastodonAPIError as exc:
+                # 403/422 to a boost: the author's policy (GoToSocial's interaction policy, a
+                # private post). A token without the scope says so in its message instead.
+                if _http_status(exc) in (403, 422) and "scope" not in str(exc).lower():
+                    raise InteractionRefused(
+                        f"the server refused the boost: {_describe(exc)}"
+                    ) from None
+                raise
         return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
+
+    def unboost(self, post_id: str) -> None:
+        # Mastodon answers an unreblog of a status the bot never boosted with the status.
+        with self._errors():
+            self.api.status_unreblog(post_id)
 
     def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
         notes: list[Any] = []
@@ -170,11 +297,7 @@ class MastodonPlatform:
         return [m for m in map(self._mention, notes) if m is not None], cursor_after
 
     def send_direct(self, text: str, *, key: str, in_reply_to: str | None) -> Published:
-        with self._errors():
-            status = self.api.status_post(
-                text, in_reply_to_id=in_reply_to, visibility="direct", idempotency_key=key
-            )
-        return Published(str(status["id"]), str(status["url"]), _aware(status["created_at"]))
+        return self._post_keyed(text, key=key, in_reply_to=in_reply_to, visibility="direct")
 
     def _author(self, account: Any) -> Author:
         # The archive's reading of an account (checked, plain-text bio and fields), so the
@@ -183,23 +306,25 @@ class MastodonPlatform:
 
         return to_author(account, home=self.home())
 
-    def _post_state(self, status: Any) -> PostState | None:
+    def _post_state(self, status: Any, *, asked: Sequence[str]) -> PostState | None:
+        from bot.adapters.mastodon_status import reblog_refused, unwrapped
         from bot.adapters.untrusted_fields import Malformed, count_or_zero
 
+        status, post_id = unwrapped(status, asked)
+        if post_id is None:
+            return None  # not one of the posts asked for
         try:
             author = self._author(status.get("account"))
         except Malformed:
             return None  # unreadable: not a candidate
-        post_id = status.get("id")
-        if not isinstance(post_id, str | int):
-            return None
         return PostState(
-            post_id=str(post_id),
+            post_id=post_id,
             visibility=str(status.get("visibility")),
             replies=count_or_zero(status.get("replies_count")),
             boosts=count_or_zero(status.get("reblogs_count")),
             favourites=count_or_zero(status.get("favourites_count")),
             author=author,
+            reblog_refused=reblog_refused(status),
         )
 
     def _mention(self, note: Any) -> Mention | None:
@@ -227,30 +352,48 @@ class MastodonPlatform:
     # -- doctor: what the token may do, found out without posting or boosting anything ----
 
     def account_facts(self) -> AccountFacts:
-        with self._errors():
-            account = self.api.account_verify_credentials()
+        from bot.adapters.mastodon_doctor import UNKNOWABLE, differences, server_facts
+
+        account = self._verify_credentials()
+        capabilities = self.capabilities()
+        streaming, streams_differently = self._streaming_facts()
         return AccountFacts(
             username=str(account["acct"]),
             bot=bool(account.get("bot")),
-            max_characters=self.max_characters(),
+            max_characters=capabilities.max_characters,
+            server=(*server_facts(capabilities), *streaming),
+            differences=(*differences(capabilities), *streams_differently),
+            unknowable=UNKNOWABLE,
         )
 
-    def probe(self, capability: Capability) -> None:
-        if capability == "read":
-            with self._errors():
-                self.api.timeline_home(limit=1)
-            return
-        # A blank post, and a boost of a status that cannot exist, pass the scope check and
-        # are then refused (422, 404); a token without the scope gets 403 before that.
-        with self._errors():
-            try:
-                if capability == "post":
-                    self.api.status_post("")
-                else:
-                    self.api.status_reblog(_NO_SUCH_STATUS)
-            except MastodonAPIError as exc:
-                if _http_status(exc) not in (404, 422):
-                    raise
+    def _streaming_facts(self) -> tuple[tuple[ServerFact, ...], tuple[str, ...]]:
+        self._streaming_base()
+        facts: list[ServerFact] = []
+        if self._streaming_warning is not None:
+            facts.append(
+                ServerFact(
+                    "streaming address",
+                    False,
+                    self._streaming_warning,
+                    fix="if that host is really the server's, name it in "
+                    "platforms.mastodon.streaming_hosts",
+                )
+            )
+        fact, difference = self._streaming.probe(self._converter())
+        return (*facts, fact), (difference,) if difference else ()
+
+    def allows(self, capability: Capability) -> bool | None:
+        from bot.adapters.mastodon_doctor import allows, token_scopes
+
+        if self._scopes is None:
+            self._scopes = (
+                token_scopes(
+                    self.api,
+                    base=self._settings.instance,
+                    timeout=self._settings.request_timeout.total_seconds(),
+                ),
+            )
+        return allows(self._scopes[0], capability)
 
     # -- following: the hashtag timeline, replies to the bot's posts, the stream (issue 3) --
     # The conversion and the stream live in mastodon_status / mastodon_follow.
@@ -274,22 +417,23 @@ class MastodonPlatform:
         return [convert(s) for s in descendants or [] if isinstance(s, dict)]
 
     def fetch(self, post_id: str) -> Fetched | None:
+        from bot.adapters.mastodon_status import unwrapped
+
         with self._errors():
             try:
                 status = self.api.status(post_id)
-            except MastodonNotFoundError:
-                return None
-        return self._converter()(status)
+            except MastodonAPIError as exc:
+                if _http_status(exc) in (404, 410):
+                    return None
+                raise
+        found, asked = unwrapped(status, [post_id])
+        if asked is None:
+            reason = "malformed: the lookup answered with a boost of another post"
+            return Skipped(post_id, reason, expected=False)
+        return self._converter()(found)
 
     def open_stream(self, tag: str) -> EventStream:
-        from bot.adapters.mastodon_follow import open_hashtag_stream, streaming_url
-
-        return open_hashtag_stream(
-            streaming_url(self._streaming_base(), tag),
-            token=str(self.api.access_token),
-            connect_timeout=self._settings.request_timeout.total_seconds(),
-            convert=self._converter(),
-        )
+        return self._streaming.open(tag, self._converter())
 
     def _converter(self) -> Callable[[Any], Fetched]:
         # Resolved here, in the caller's thread: the stream's thread must not make requests.
@@ -298,16 +442,21 @@ class MastodonPlatform:
         return partial(to_post, home=self.home(), own_account_id=self.account_id())
 
     def _streaming_base(self) -> str:
-        # The stream may live on its own host; the instance says where (once per process).
-        if self._streaming is None:
-            with self._errors():
-                instance = self.api.instance_v2()
-            try:
-                base = instance["configuration"]["urls"]["streaming"]
-            except (KeyError, TypeError):
-                base = None
-            self._streaming = base if isinstance(base, str) and base else self._settings.instance
-        return self._streaming
+        # The stream may live on its own host; the instance says where (once per process),
+        # and mastodon_streaming decides whether the token may go there.
+        if self._streaming_url is None:
+            from bot.adapters.mastodon_streaming import streaming_base
+
+            base = streaming_base(
+                self._settings.instance,
+                self.capabilities().streaming_url,
+                allowed_hosts=self._settings.streaming_hosts,
+            )
+            if base.warning is not None:
+                self._log.warning("server.streaming_address_ignored", reason=base.warning)
+            self._streaming_warning = base.warning
+            self._streaming_url = base.url
+        return self._streaming_url
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -326,6 +475,10 @@ class MastodonPlatform:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except MastodonAPIError as exc:
             raise PermanentError(f"the server refused: {_describe(exc)}") from None
+
+
+class _NotOffered(Exception):
+    """The server has no such endpoint."""
 
 
 def _http_status(exc: MastodonAPIError) -> int | None:

@@ -7,7 +7,7 @@ absurdly large, becomes a ``Skipped`` with the reason instead of an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.adapters.untrusted_fields import (
@@ -32,7 +32,11 @@ _MAX_ID_CHARS = 64
 
 
 def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None) -> Fetched:
-    """The post, or why it is not kept. ``home`` is the server's domain (for local handles)."""
+    """The post, or why it is not kept. ``home`` is the server's domain (for local handles).
+    Someone's boost of a post is that post: an answer others boosted is still captured."""
+    inner = status.get("reblog")
+    if isinstance(inner, Mapping) and not inner.get("reblog"):
+        status = inner
     raw_id = status.get("id")
     post_id = _id_or_none(raw_id)
     try:
@@ -43,7 +47,7 @@ def to_post(status: Mapping[str, Any], *, home: str, own_account_id: str | None)
             return Skipped(post_id, "a boost, not a post", in_reply_to)
         visibility = status.get("visibility")
         if visibility != "public":
-            return Skipped(post_id, f"not public ({_short(visibility)})", in_reply_to)
+            return Skipped(post_id, f"not public ({_short(visibility)})", in_reply_to, hidden=True)
         content = status.get("content")
         if not isinstance(content, str):
             raise Malformed("content is not text")
@@ -153,3 +157,39 @@ def _web_url(value: Any) -> str | None:
 
 def _short(value: Any) -> str:
     return value[:20] if isinstance(value, str) else "no visibility"
+
+
+def unwrapped(status: Any, asked: Sequence[str]) -> tuple[Mapping[str, Any], str | None]:
+    """The status a lookup of ``asked`` answered, and which of the asked ids it is (None:
+    none of them). A boost wrapper holding an asked post is that post; a single lookup that
+    answers another id (an edit on some servers) is still the post asked for."""
+    if not isinstance(status, Mapping):
+        return {}, None
+    inner = status.get("reblog")
+    for candidate in (status, inner):
+        if isinstance(candidate, Mapping) and _id_or_none(candidate.get("id")) in asked:
+            return candidate, _id_or_none(candidate.get("id"))
+    if len(asked) == 1 and not isinstance(inner, Mapping):
+        return status, asked[0]
+    return status, None
+
+
+# GoToSocial's interaction policy: who may boost. These never include the bot (it follows
+# no one, and is not the author); any other entry (public, "me", people the author
+# follows, mentioned accounts, an actor's address) might, so the bot does not presume.
+_EXCLUDING_POLICY = frozenset(
+    {"urn:mastodon:author", "urn:mastodon:followers", "urn:mastodon:mutuals"}
+)
+
+
+def reblog_refused(status: Mapping[str, Any]) -> bool:
+    """Whether the post's server says clearly that the bot may not boost it."""
+    policy = status.get("interaction_policy")
+    rules = policy.get("can_reblog") if isinstance(policy, Mapping) else None
+    if not isinstance(rules, Mapping):
+        return False
+    always, approval = rules.get("always"), rules.get("with_approval", [])
+    if not isinstance(always, list) or not isinstance(approval, list | None):
+        return False  # not the shape GoToSocial documents: no conclusion
+    entries = [*always, *(approval or [])]
+    return all(isinstance(e, str) and e in _EXCLUDING_POLICY for e in entries)

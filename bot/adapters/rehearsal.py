@@ -224,6 +224,19 @@ class RehearsalServer:
             original.reblogged_by.add(account.id)
             return boosted
 
+    def unreblog(self, account: _Account, status_id: str) -> _Status | None:
+        """Take the account's boost of a status back; the status, None if there was none."""
+        with self._lock:
+            original = self._statuses.get(status_id)
+            if original is None or account.id not in original.reblogged_by:
+                return None
+            original.reblogged_by.discard(account.id)
+            for status in self._timeline:
+                if status.reblog_of == status_id and status.account is account:
+                    # Gone, and its key with it: a later boost is a new one.
+                    status.deleted, status.key = True, None
+            return original
+
     def favourite(self, account: _Account, status_id: str) -> bool:
         with self._lock:
             status = self._statuses.get(status_id)
@@ -580,6 +593,12 @@ class RehearsalPlatform:
             who = self.server.handle_of(original.account)
             self._show.entry(self.name, f"boost: {who}: {_excerpt(original.text)}")
         return self._published(reblog)
+
+    def unboost(self, post_id: str) -> None:
+        original = self.server.unreblog(self.account, post_id)
+        if original is not None:
+            who = self.server.handle_of(original.account)
+            self._show.entry(self.name, f"unboost: {who}: {_excerpt(original.text)}")
 
     def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
         notes = self.server.notifications(self.account)

@@ -190,6 +190,31 @@ spending_table = Table(
     Index("ix_spending_occurrence", "occurrence", "platform"),
 )
 
+# -- the hosts' console (issue 14) ------------------------------------------------------------
+
+# What the hosts asked for from the console, for the worker that owns the occurrence to do.
+# The console only inserts; the worker finishes each row once (a conditional update), and a
+# command that acts on a platform does so under its ``ledger_key``, exactly once.
+host_commands_table = Table(
+    "host_commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("occurrence", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("platform", String(32)),  # None: every platform of the chat
+    Column("post_id", String(64)),
+    Column("slot", String(32)),
+    Column("text", Text),
+    Column("minutes", Float),
+    Column("by", String(64), nullable=False),  # the host who asked, as they signed in
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | done | refused | failed
+    Column("reason", Text),  # why it was refused or failed
+    Column("url", Text),  # what it made: the boost, the host's post
+    Column("done_at", DateTime(timezone=True)),
+    Index("ix_host_commands_occurrence", "occurrence", "state"),
+)
+
 # -- Bluesky (issue 13) -----------------------------------------------------------------------
 
 # The account's session (the SDK's export: tokens and the PDS address), per service and

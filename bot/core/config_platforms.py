@@ -13,6 +13,18 @@ from pydantic_core import PydanticCustomError
 
 from bot.core.config_fields import ConfigModel, Duration, EnvName, InstanceUrl
 
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def _streaming_host(value: str) -> str:
+    if not _HOST.fullmatch(value.lower()):
+        raise PydanticCustomError(
+            "streaming_host",
+            "'{value}' is not a host name",
+            {"value": value, "hint": "write the host alone, like streaming.example.social"},
+        )
+    return value.lower()
+
 
 class MastodonSettings(ConfigModel):
     instance: InstanceUrl
@@ -25,6 +37,11 @@ class MastodonSettings(ConfigModel):
     )
     visibility: Literal["public", "unlisted"] = "public"
     request_timeout: Duration = timedelta(seconds=10)
+    streaming_hosts: list[Annotated[str, AfterValidator(_streaming_host)]] = Field(
+        default_factory=list,
+        description="Hosts besides the instance's own (and its subdomains) that may "
+        "receive the token when the server names them as its streaming address.",
+    )
 
 
 X_API = "https://api.x.com"

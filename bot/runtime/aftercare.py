@@ -37,11 +37,10 @@ from bot.ports import (
     Clock,
     HashtagSource,
     PlatformError,
-    Skipped,
 )
 from bot.runtime.clock import wait_until
 from bot.runtime.curator import Curator
-from bot.runtime.follower import follow_window
+from bot.runtime.follower import follow_window, says_gone
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.wrapup import occurrence_of
 
@@ -155,7 +154,7 @@ class Aftercare:
                 continue
             # Missing from the batch may mean hidden from that read only: asked one by one.
             item = self._call(partial(self._source.fetch, post_id), log)
-            if item is not None and not isinstance(item, Skipped):
+            if not says_gone(item):
                 continue
             now = self._clock.now()
             if self._archive.delete(self._source.name, post_id, occurrence=occurrence_id, now=now):

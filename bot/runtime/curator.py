@@ -18,8 +18,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.answers import Window, answer_windows
 from bot.core.config import ChatConfig
 from bot.core.curation import (
+    AUTHOR_POLICY,
     Assessment,
     Candidate,
     DoneBoost,
@@ -27,14 +29,12 @@ from bot.core.curation import (
     Offered,
     Reading,
     Scored,
-    Window,
     account_address,
     assess,
     current_window,
     eligibility,
     mention_of,
     offer_text,
-    question_windows,
     read_mention,
     score,
     select,
@@ -52,6 +52,7 @@ from bot.ports import (
     CuratingPlatform,
     CurationStore,
     DecisionState,
+    InteractionRefused,
     Ledger,
     LedgerEntry,
     Mention,
@@ -59,15 +60,13 @@ from bot.ports import (
     Published,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import follow_window
+from bot.runtime.follower import follow_window, ledger_answer_key
+from bot.runtime.refresh import MAX_REFRESH, Refresher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
 if TYPE_CHECKING:
     from bot.runtime.transcript_files import TranscriptFiles
 
-# Posts of a window re-read per tick, the latest: five requests at most (20 per request).
-# Only these are read from the archive too: a busy chat's window holds many more.
-MAX_REFRESH = 100
 # Candidates listed for the hosts in approve mode.
 OFFERED = 5
 # Decisions that later ticks leave alone.
@@ -99,8 +98,11 @@ class Curator:
         stop_event: threading.Event,
         log: Any,
         files: TranscriptFiles | None = None,
+        agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
     ) -> None:
         self._config = config
+        # The agenda as the hosts' console steers it (issue 14): the windows follow it.
+        self._agenda_now = agenda_now
         self._rules = config.boost
         # The transcripts already written: a "stop" or "forget me" reaches them before it is
         # confirmed.
@@ -116,6 +118,7 @@ class Curator:
         self._log = log.bind(platform=platform.name)
         self._me: Author | None = None
         self._limit: int | None = None
+        self._refresher = Refresher(platform, every=self._rules.tick, call=self._call)
 
     @property
     def platform(self) -> CuratingPlatform:
@@ -137,16 +140,17 @@ class Curator:
             margin=self._config.follow.margin,
             after=self._config.wrapup.after,
         )
-        windows = question_windows(agenda, self._name, occurrence.end)
         log = self._log.bind(occurrence=occurrence.id)
         if not wait_until(self._clock, self._stop, active.start):
             return
         if self._clock.now() >= active.end:
             return
-        log.info("curate.start", mode=self._rules.mode, windows=len(windows))
+        log.info("curate.start", mode=self._rules.mode)
         while not self._stop.is_set():
+            # The agenda as the hosts steer it, if they may: its questions not out yet.
+            current = agenda if self._agenda_now is None else self._agenda_now()
             try:
-                self.tick(occurrence, windows)
+                self.tick(occurrence, self.windows(occurrence, current))
             except ShutdownRequested:
                 break
             except PlatformError as exc:
@@ -158,6 +162,12 @@ class Curator:
                 break
             self._stop.wait(self._rules.tick.total_seconds())
         log.info("curate.end", stopped_early=self._stop.is_set())
+
+    def windows(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> list[Window]:
+        """The windows as capture files posts by: from when each question actually went out
+        (the ledger), read again at every tick since a late question moves them."""
+        key, _ = ledger_answer_key(self._ledger, occurrence, agenda, self._name)
+        return answer_windows(key)
 
     def tick(self, occurrence: Occurrence, windows: Sequence[Window]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -176,10 +186,10 @@ class Curator:
             self._name,
             question=window.number,
             start=window.start,
-            end=window.end,
+            end=window.stop,
             limit=MAX_REFRESH + len(entries),
         )
-        candidates = self._refresh([p for p in posts if p.id not in entries])
+        candidates = self._refresher.candidates([p for p in posts if p.id not in entries])
         facts = self._facts(occurrence, entries, candidates)
         assessment = assess(candidates, self._rules, facts)
         decisions = {
@@ -220,31 +230,6 @@ class Curator:
         for post in self._archive.author_posts(occurrence.id, self._name, forgotten):
             self._archive.delete(self._name, post.id, occurrence=occurrence.id, now=now)
             log.info("optout.purged", post_id=post.id)
-
-    def _refresh(self, posts: Sequence[ArchivedPost]) -> list[Candidate]:
-        """Fresh counts, author and visibility for the window's posts, in batches. The
-        newest come first when a window is too big to re-read whole."""
-        chosen = sorted(posts, key=lambda p: p.created_at, reverse=True)[:MAX_REFRESH]
-        if not chosen:
-            return []
-        states = {
-            s.post_id: s
-            for s in self._call(lambda: self._platform.fetch_posts([p.id for p in chosen]))
-        }
-        candidates = []
-        for post in chosen:
-            state = states.get(post.id)
-            if state is None:
-                continue  # deleted, or hidden from the bot: the follower drops it
-            fresh = replace(
-                post,
-                replies=state.replies,
-                boosts=state.boosts,
-                favourites=state.favourites,
-                author=state.author,
-            )
-            candidates.append(Candidate(fresh, state.visibility))
-        return candidates
 
     def _facts(
         self,
@@ -403,12 +388,16 @@ class Curator:
         now = self._clock.now()
         log = self._log.bind(occurrence=occurrence.id, post_id=post.id)
         self._store.save_decision(self._scored(occurrence, scored, question, "boosting", now))
-        published = self._once(
-            self._boost_key(occurrence, post.id),
-            occurrence,
-            lambda: self._platform.boost(post.id),
-            log,
-        )
+        try:
+            published = self._once(
+                self._boost_key(occurrence, post.id),
+                occurrence,
+                lambda: self._platform.boost(post.id),
+                log,
+            )
+        except InteractionRefused as exc:
+            self._refused_by_author(occurrence, post, question, exc, log)
+            return False
         if published is None:
             self._store.save_decision(
                 self._scored(occurrence, scored, question, "failed", now, reason="boost failed")
@@ -439,9 +428,16 @@ class Curator:
         for post_id, entry in list(entries.items()):
             if entry.state != "claimed":
                 continue
-            published = self._once(
-                entry.key, occurrence, partial(self._platform.boost, post_id), log
-            )
+            try:
+                published = self._once(
+                    entry.key, occurrence, partial(self._platform.boost, post_id), log
+                )
+            except InteractionRefused as exc:
+                post = self._archive.get(self._name, post_id)
+                if post is not None:
+                    question = post.question if post.question is not None else -1
+                    self._refused_by_author(occurrence, post, question, exc, log)
+                continue
             if published is None:
                 continue
             decisions = self._store.decisions(occurrence.id, post_ids=[post_id])
@@ -461,6 +457,31 @@ class Curator:
             refreshed = self._ledger.get(entry.key)
             if refreshed is not None:
                 entries[post_id] = refreshed
+
+    def _refused_by_author(
+        self,
+        occurrence: Occurrence,
+        post: ArchivedPost,
+        question: int,
+        refusal: InteractionRefused,
+        log: Any,
+    ) -> None:
+        """The server refused the boost for its author: their wish, recorded, never retried
+        (the ledger keeps the key failed)."""
+        self._store.save_decision(
+            replace(
+                self._decision(occurrence, post, question, "rejected", self._clock.now()),
+                rule="author_policy",
+                reason=AUTHOR_POLICY,
+            )
+        )
+        log.info(
+            "boost.rejected",
+            post_id=post.id,
+            question=question,
+            rule="author_policy",
+            reason=refusal.reason,
+        )
 
     def _once(
         self,
@@ -486,6 +507,7 @@ class Curator:
         try:
             published = call_with_retry(action, stop_event=self._stop, log=log)
         except PlatformError as exc:
+            # Marked failed, so never tried again; a refusal by the author is theirs to log.
             self._ledger.mark(
                 key,
                 "failed",
@@ -495,6 +517,8 @@ class Curator:
                 platform=self._name,
                 planned_at=now,
             )
+            if isinstance(exc, InteractionRefused):
+                raise
             log.error("curate.action_failed", key=key, reason=exc.reason)
             return None
         self._ledger.record(key, published, now=self._clock.now())
@@ -604,7 +628,7 @@ class Curator:
                 log.warning("approve.bad_number", number=n, listed=len(round_.post_ids))
         self._purge_forgotten(occurrence, self._clock.now(), log)
         posts = [self._archive.get(self._name, i) for i in wanted]
-        candidates = self._refresh(
+        candidates = self._refresher.candidates(
             [p for p in posts if p is not None and p.occurrence == occurrence.id]
         )
         entries = self._boost_entries(occurrence)

@@ -1,7 +1,8 @@
 """`tweetchat doctor`: is everything in place for a chat to run? One row per check, each
 failure with the fix a host can apply.
 
-Platforms are asked through ``Inspectable``: nothing is posted or boosted to find out.
+Platforms are asked through ``Inspectable``: reads only. Nothing is posted, boosted, sent or
+edited to find out, on any server: what only a write could tell is said plainly instead.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.core.checks import check
 from bot.core.config import ChatConfig
-from bot.ports import Capability, Inspectable, PermanentError, PlatformError
+from bot.ports import AccountFacts, Capability, Inspectable, PlatformError, TokenRefused
 
 _NEEDS: dict[Capability, str] = {
     "read": "reading posts (follow the chat)",
@@ -56,25 +57,61 @@ def _fix(platform: str, what: str) -> str:
     return _FIXES.get(platform, _FIXES["*"])[what]
 
 
-def check_platform(name: str, platform: Inspectable, config: ChatConfig) -> list[Check]:
+@dataclass(frozen=True)
+class PlatformReport:
+    """The rows of one platform, and what the doctor says after the table about it."""
+
+    checks: list[Check]
+    differences: tuple[str, ...] = ()
+    unknowable: tuple[str, ...] = ()
+
+
+def check_platform(name: str, platform: Inspectable, config: ChatConfig) -> PlatformReport:
     try:
         facts = platform.account_facts()
-    except PermanentError as exc:
-        return [Check(name, "token", False, exc.reason, _fix(name, "token"))]
+    except TokenRefused as exc:
+        return PlatformReport([Check(name, "token", False, exc.reason, _fix(name, "token"))])
     except PlatformError as exc:
-        return [Check(name, "token", False, exc.reason, _UNREACHABLE_FIX)]
+        # A missing endpoint or a server that cannot be reached: never the token's fault.
+        return PlatformReport([Check(name, "server", False, exc.reason, _UNREACHABLE_FIX)])
     checks = [Check(name, "token", True, f"works: signed in as @{facts.username}")]
+    checks += _scopes(name, platform)
+    checks += [Check(name, f.name, f.ok, f.detail, f.fix) for f in facts.server]
+    checks += _account(name, facts, config)
+    return PlatformReport(checks, facts.differences, facts.unknowable)
+
+
+def _scopes(name: str, platform: Inspectable) -> list[Check]:
+    checks = []
     for capability, need in _NEEDS.items():
-        try:
-            platform.probe(capability)
-        except PermanentError as exc:
+        allowed = platform.allows(capability)
+        if allowed is None:
             checks.append(
-                Check(name, f"scope: {capability}", False, exc.reason, _fix(name, "scope"))
+                Check(
+                    name,
+                    f"scope: {capability}",
+                    True,
+                    f"not known: the server does not report the token's scopes; {need} is "
+                    "first tried when the chat runs",
+                )
             )
-        except PlatformError as exc:
-            checks.append(Check(name, f"scope: {capability}", False, exc.reason, _UNREACHABLE_FIX))
-        else:
+        elif allowed:
             checks.append(Check(name, f"scope: {capability}", True, f"allows {need}"))
+        else:
+            checks.append(
+                Check(
+                    name,
+                    f"scope: {capability}",
+                    False,
+                    f"the token's scopes do not allow {need}",
+                    _fix(name, "scope"),
+                )
+            )
+    return checks
+
+
+def _account(name: str, facts: AccountFacts, config: ChatConfig) -> list[Check]:
+    checks = []
     if facts.bot:
         checks.append(Check(name, "bot flag", True, "the account is flagged as a bot"))
     else:

@@ -42,6 +42,7 @@ from bot.ports import (
     Fetched,
     HashtagSource,
     Ledger,
+    NoStreaming,
     PermanentError,
     PlatformError,
     PostEvent,
@@ -75,6 +76,8 @@ MAX_IDLE_SECONDS = 0.5
 SETTLE_AHEAD = timedelta(minutes=1)
 # A process restarted after the window closed still settles, if not too late.
 SETTLE_LATE_LIMIT = timedelta(hours=6)
+# The ledger's questions are read again at least this often.
+KEY_MAX_AGE = timedelta(seconds=1)
 # Kinds of the bot's posts whose replies belong to the chat.
 _REPLIED_KINDS = ("intro", "question", "closing")
 
@@ -85,6 +88,12 @@ Via = Literal["stream", "timeline", "replies", "settle"]
 class FollowWindow:
     start: datetime
     end: datetime
+
+
+def says_gone(looked_up: Fetched | None) -> bool:
+    """Whether a lookup's answer takes a post out of the archive. Only the server's word
+    does: gone (404, 410: None) or no longer public; never an answer of unexpected shape."""
+    return looked_up is None or (isinstance(looked_up, Skipped) and looked_up.hidden)
 
 
 def follow_window(
@@ -110,6 +119,7 @@ def ledger_answer_key(
     others: set[str] = set()
     replied: list[str] = []
     closes_at = occurrence.end
+    opens_at = open_until = None
     for post in agenda:
         if post.platform != platform:
             continue
@@ -122,9 +132,18 @@ def ledger_answer_key(
             others.add(remote_id)
         if post.kind == "closing":
             closes_at = at
+            open_until = None if entry else occurrence.end
+        if post.kind == "intro" and remote_id:
+            opens_at = at
         if remote_id and post.kind in _REPLIED_KINDS:
             replied.append(remote_id)
-    key = AnswerKey(tuple(questions), closes_at=closes_at, other_posts=frozenset(others))
+    key = AnswerKey(
+        tuple(questions),
+        closes_at=closes_at,
+        other_posts=frozenset(others),
+        opens_at=opens_at,
+        open_until=open_until,
+    )
     return key, replied
 
 
@@ -361,6 +380,15 @@ class _Capture:
                 )
             else:
                 self._schedule_reconnect(now, exc.reason)
+            return
+        except NoStreaming as exc:
+            # Nothing to ask again: poll until the window closes.
+            self.stream_schedule.due = self.window.end
+            self.log.warning(
+                "follow.polling",
+                reason=exc.reason,
+                poll_every_s=self.settings.poll_interval.total_seconds(),
+            )
             return
         except PermanentError as exc:
             self.stream_schedule.due = now + STREAM_REFUSED_RETRY
@@ -603,7 +631,7 @@ class _Capture:
     def _answer(self, post: ArchivedPost) -> Answer:
         if post.is_own:
             return NO_ANSWER
-        key = self._answer_key()
+        key = self._answer_key(made_at=post.created_at)
         chain = self._chain(post.in_reply_to, key)
         answer = answer_for(key, text=post.text, created_at=post.created_at, reply_chain=chain)
         if answer[1] != "reply" and post.in_reply_to is not None:
@@ -641,9 +669,13 @@ class _Capture:
 
     # -- what the ledger says about the bot's posts ------------------------------------------
 
-    def _answer_key(self) -> AnswerKey:
+    def _answer_key(self, *, made_at: datetime | None = None) -> AnswerKey:
+        """The ledger's questions, read again each second, and for a post made since the last
+        reading (a question may have gone out in between: its window opened then). Streamed
+        posts are new, so that is a small read of the ledger for most of them."""
         now = self.clock.now()
-        if self._key is None or now - self._key_at >= timedelta(seconds=1):
+        stale = made_at is not None and made_at >= self._key_at
+        if self._key is None or stale or now - self._key_at >= KEY_MAX_AGE:
             self._key, self._own_ids = self._read_ledger()
             self._key_at = now
         return self._key
@@ -676,11 +708,17 @@ class _Capture:
             for post_id in unseen:
                 checked += 1
                 now_item = retried(partial(self.source.fetch, post_id))
-                if now_item is None or isinstance(now_item, Skipped):
+                if says_gone(now_item):
                     gone += 1
                     self._delete(post_id, reason="gone from the server")
+                elif isinstance(now_item, Skipped):
+                    log.warning("follow.kept", id=post_id, reason=now_item.reason)
                 else:
                     self._file(now_item, "settle")
+                    if now_item.id != post_id:
+                        # The lookup answered with another id: the same post, renamed (an
+                        # edit on some servers). The new copy replaces the old one.
+                        self._delete(post_id, reason=f"the server now calls it {now_item.id}")
         except (ShutdownRequested, PlatformError) as exc:
             reason = exc.reason if isinstance(exc, PlatformError) else "shutdown"
             log.warning("follow.unsettled", reason=reason)

@@ -8,6 +8,7 @@ never decide anything.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -15,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.agenda import Occurrence, Plan, PlannedPost
+from bot.core.steering import Steered
 from bot.ports import Clock
 from bot.runtime.ownership import OwnershipKeeper
 from bot.runtime.publisher import PostPublisher
+from bot.runtime.steering import Steering
 
 # How often the main thread looks at the clock and the stop flag while the scheduler runs.
 _TICK_SECONDS = 0.2
@@ -76,6 +79,7 @@ class OccurrenceRunner:
         companions: Sequence[OccurrenceTask] = (),
         preparations: Sequence[Callable[[Occurrence, Sequence[PlannedPost]], None]] = (),
         companion_backoff: tuple[timedelta, timedelta] = COMPANION_BACKOFF,
+        steering: Steering | None = None,
     ) -> None:
         self._publisher = publisher
         self._clock = clock
@@ -85,6 +89,8 @@ class OccurrenceRunner:
         # Run before anything of an occurrence is posted or read (e.g. setting its budget).
         self._preparations = preparations
         self._backoff = companion_backoff
+        # The hosts' console moves, holds and edits the posts still ahead (issue 14).
+        self._steering = steering
 
     def run(
         self, occurrence: Occurrence, agenda: Sequence[PlannedPost], *, until: datetime
@@ -94,6 +100,12 @@ class OccurrenceRunner:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         log = self._log.bind(occurrence=occurrence.id)
+        held: Sequence[PlannedPost] = ()
+        seen = 0
+        if self._steering is not None:
+            # The commands the hosts gave before a restart still hold.
+            seen, steered = self._steering.begin(occurrence, agenda)
+            agenda, held = steered.posts, steered.held
         now = self._clock.now()
         due = [p for p in agenda if p.at <= now]
         future = [p for p in agenda if p.at > now]
@@ -110,10 +122,14 @@ class OccurrenceRunner:
                 return False
             self._publish(post)
 
-        pending = {p.key for p in future}
+        pending = {p.key for p in [*future, *held]}
         lock = threading.Lock()
 
+        started: set[str] = set()
+
         def job(post: PlannedPost) -> None:
+            with lock:
+                started.add(post.key)
             try:
                 self._publish(post)
             finally:
@@ -145,6 +161,10 @@ class OccurrenceRunner:
         scheduler.start()
         try:
             while not self._stop.wait(_TICK_SECONDS):
+                if self._steering is not None and self._steering.version != seen:
+                    seen, steered = self._steering.current()
+                    with lock:
+                        pending -= _reschedule(scheduler, job, steered, pending - started)
                 with lock:
                     idle = not pending and not any(t.is_alive() for t in companions)
                 if idle and self._clock.now() >= until:
@@ -221,6 +241,32 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _reschedule(
+    scheduler: Any, job: Callable[[PlannedPost], None], steered: Steered, pending: set[str]
+) -> set[str]:
+    """Move the jobs of the posts still pending to their steered times and texts; a held post
+    has no job until the agenda resumes. A job that has just started is left to finish.
+    Returns the keys dropped from the agenda (an early end): no longer pending."""
+    from apscheduler.jobstores.base import JobLookupError
+
+    dropped = {p.key for p in steered.dropped} & pending
+    for key in dropped:
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(key)
+
+    for post in steered.held:
+        if post.key in pending and scheduler.get_job(post.key) is not None:
+            with contextlib.suppress(JobLookupError):
+                scheduler.remove_job(post.key)
+    for post in steered.posts:
+        if post.key not in pending:
+            continue
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(post.key)
+        scheduler.add_job(job, "date", run_date=post.at, args=[post], id=post.key, name=post.slot)
+    return dropped
 
 
 def run_series(

@@ -8,9 +8,9 @@ seen before. The wrap-up goes out through the publisher, so its keys make it exa
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,10 +83,14 @@ def gather(
     curation: CurationStore,
     history: ArchiveHistory,
 ) -> ExportContext:
-    """Everything the transcript and the wrap-up say about one occurrence."""
+    """Everything the transcript and the wrap-up say about one occurrence.
+
+    A rehearsal's is reported as the chat will be: its compressed times are put back in chat
+    time here, the one place every file, number and chart of the report comes from."""
     transcript = _transcript(
         config, occurrence, archive=archive, ledger=ledger, opted_out=set(curation.optouts())
     )
+    occurrence = occurrence.as_planned()
     # Occurrence ids are chat/ISO-date, so "before" in text order is before in time.
     earlier = history.returning_authors(config.chat.id, before=occurrence.id)
     boosted = {
@@ -140,6 +144,16 @@ def _transcript(
         if entry.state == "done" and entry.remote_id
     }
     posts = archive.posts(occurrence.id)
+    replay = occurrence.replay
+    if replay is not None:
+        posts = [
+            replace(
+                p,
+                created_at=replay.chat_time(p.created_at),
+                edited_at=p.edited_at and replay.chat_time(p.edited_at),
+            )
+            for p in posts
+        ]
     questions = questions_from_agenda(
         build_agenda(config, occurrence),
         published,
@@ -221,7 +235,8 @@ def post_wrapup(
         if series is not None:
             files += write_series_exports(series, folder)
     except OSError as exc:
-        reason = f"cannot write the transcript to {folder}: {exc.strerror or exc}"
+        # The atomic writer names the file it could not write; other errors the folder.
+        reason = f"cannot write {exc.filename or folder}: {exc.strerror or exc}"
         log.error("wrapup.failed", occurrence=occurrence.id, step="files", reason=reason)
         raise WrapupFailed(reason + "; the wrap-up thread was not posted") from exc
     thread = wrapup_thread(config, occurrence, report.stats, limits=live_limits(platforms, log))
@@ -258,8 +273,11 @@ class WrapupTask:
         clock: Clock,
         stop_event: threading.Event,
         log: Any,
+        delay: Callable[[], timedelta | None] | None = None,
     ) -> None:
         self._config = config
+        # How much later the hosts' console made the agenda end (None: paused, not known).
+        self._delay = delay
         self._publisher = publisher
         self._platforms = platforms
         self._archive = archive
@@ -271,12 +289,13 @@ class WrapupTask:
         self._log = log
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
-        if not wait_until(self._clock, self._stop, wrapup_time(self._config, occurrence)):
+        due = self._wait(wrapup_time(self._config, occurrence))
+        if due is None:
             return
         with folder_lock(self._config.wrapup.folder):
-            self._wrap_up(occurrence)
+            self._wrap_up(occurrence, due)
 
-    def _wrap_up(self, occurrence: Occurrence) -> None:
+    def _wrap_up(self, occurrence: Occurrence, due: datetime) -> None:
         report = gather(
             self._config,
             occurrence,
@@ -303,9 +322,25 @@ class WrapupTask:
             platforms=self._platforms,
             log=log,
             series=series,
+            due=due,
         )
         failed = unposted(results)
         if failed:
             reason = f"the wrap-up thread did not go out: {', '.join(failed)} not posted"
             log.error("wrapup.failed", step="thread", reason=reason)
             raise WrapupFailed(reason)
+
+    def _wait(self, planned: datetime) -> datetime | None:
+        """Wait until the wrap-up is due: its planned time, later by as much as the hosts
+        moved the end of the agenda (a shift, a pause); None if stopped first."""
+        while not self._stop.is_set():
+            delay = self._delay() if self._delay is not None else timedelta(0)
+            if delay is None:  # paused: the end is not known yet
+                self._stop.wait(1.0)
+                continue
+            due = planned + delay
+            now = self._clock.now()
+            if now >= due:
+                return due
+            wait_until(self._clock, self._stop, min(due, now + timedelta(seconds=1)))
+        return None

@@ -133,5 +133,8 @@ def test_wrapup_says_in_one_line_which_file_it_could_not_write(
 
     assert result.returncode == 1
     [line] = [line for line in result.stderr.splitlines() if not line.startswith("{")]
-    assert line == f"cannot write {blocker / 'out' / 'hexichat-2026-12-02.html'}: Not a directory"
+    assert line == (
+        f"tweetchat wrapup: cannot write {blocker / 'out' / 'hexichat-2026-12-02.html'}: "
+        "Not a directory; the wrap-up thread was not posted"
+    )
     assert blocker.read_text() == "a file where the folder should be"

@@ -82,13 +82,24 @@ def test_doctor_passes_a_bot_account_with_a_full_token_and_a_migrated_database(
         "scope: boost",
         "bot flag",
         "post length",
+        "server",
+        "limits",
+        "multi-status read",
+        "ids",
+        "streaming",
         "reachable",
         "migrated",
     }
     assert all(result_ == "ok" for result_, _, _ in rows.values()), rows
     assert rows[("mastodon", "token")][1] == "works: signed in as @chatbot"
+    # A token made outside an application: the server does not report its scopes.
+    assert rows[("mastodon", "scope: post")][1].startswith("not known")
+    assert rows[("mastodon", "server")][1] == "Mastodon 4.6.0 (from NodeInfo)"
     assert "All checks passed." in result.stdout
-    assert mastodon.statuses_of(bot) == []  # the write checks posted nothing
+    assert result.stdout.rstrip().endswith(
+        "This mastodon server offers everything the bot uses: nothing changes."
+    )
+    assert mastodon.statuses_of(bot) == []  # the doctor posted nothing
     assert bot.token not in result.stdout + result.stderr
 
 
@@ -113,7 +124,10 @@ def test_doctor_shows_each_failure_with_its_fix_and_exits_1(
         ("mastodon", "bot flag"),
         ("database", "migrated"),
     }
-    assert "outside the authorized scopes" in rows[("mastodon", "scope: post")][1]
+    assert rows[("mastodon", "scope: read")][0] == "ok"
+    assert rows[("mastodon", "scope: post")][1] == (
+        "the token's scopes do not allow posting (questions, wrap-up)"
+    )
     assert "give the application read and write scopes" in rows[("mastodon", "scope: post")][2]
     assert "This is an automated account" in rows[("mastodon", "bot flag")][2]
     assert rows[("database", "migrated")][1] == (

@@ -6,7 +6,6 @@ Needs Debian's chromium and chromium-driver (.ci/run installs them).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,15 +19,18 @@ from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import build_transcript
 from bot.exports import ExportContext, write_exports
 from bot.series_exports import SeriesContext, write_series_exports
+from tests.support.browser import (
+    PHONE_WIDTH,
+    chromium_missing,
+    console_errors,
+    headless_chromium,
+    requests_made,
+)
 from tests.support.hostile import hostile_chat
 from tests.support.posts import OCCURRENCE, START
 from tests.support.synthetic_chat import synthetic_chat, synthetic_series
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-PHONE_WIDTH = 412
-
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"):
+if chromium_missing() and not os.environ.get("CI"):
     pytest.skip(
         "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
         allow_module_level=True,
@@ -37,57 +39,9 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        # The network, refused: no name resolves and every connection goes to a closed port.
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--proxy-server=127.0.0.1:9",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
-        driver.set_page_load_timeout(30)
-        # Refused inside the browser too, so that an attempt shows as a failed request.
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd(
-            "Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]}
-        )
-        # A phone's screen (a headless window is never narrower than 500 pixels).
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": PHONE_WIDTH, "height": 915, "deviceScaleFactor": 1, "mobile": True},
-        )
+    # A page opened from a file may ask for nothing at all, not even of this machine.
+    with headless_chromium(tmp_path / "profile", block_all=True) as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def requests_made(driver: Any) -> list[str]:
-    """Every URL the page asked for, from Chrome's DevTools events."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
-def console_errors(driver: Any) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def open_transcript(driver: Any, context: ExportContext, folder: Path) -> Path:

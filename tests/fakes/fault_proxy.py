@@ -31,6 +31,8 @@ from types import TracebackType
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
+from tests.fakes.server_shapes import ServerShape
+
 __all__ = [
     "BadGateway",
     "Drip",
@@ -132,11 +134,22 @@ class FaultProxy:
     proxy's address: Mastodon.py then opens its streams through the proxy too.
     """
 
-    def __init__(self, upstream_base_url: str) -> None:
+    def __init__(
+        self,
+        upstream_base_url: str,
+        *,
+        drop_headers: tuple[str, ...] = (),
+        shape: ServerShape | None = None,
+    ) -> None:
+        """``drop_headers``: headers never relayed, either way, to play a server that ignores
+        or never sends them (``Idempotency-Key``, ``Link``). ``shape``: what else differs
+        from the upstream (ids)."""
         parts = urlsplit(upstream_base_url)
+        self.dropped_headers = frozenset(h.lower() for h in drop_headers)
         if parts.scheme != "http" or parts.hostname is None or parts.path not in ("", "/"):
             raise ValueError(f"expected http://host[:port], got {upstream_base_url!r}")
         self._upstream = (parts.hostname, parts.port or 80)
+        self.shape = shape or ServerShape()
         self._schedule = _Schedule()
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
@@ -465,10 +478,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     ) -> http.client.HTTPResponse:
         # skip_host keeps the client's Host header (see FaultProxy); skip_accept_encoding
         # keeps http.client from adding a header the client did not send.
-        upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        shape = cast(_ProxyServer, self.server).owner.shape
+        target = shape.request_target(self.path)
+        body = shape.request_body(self.headers.get("Content-Type", ""), body)
+        upstream.putrequest(self.command, target, skip_host=True, skip_accept_encoding=True)
         # Content-Length is recomputed because a chunked body arrives here decoded; Expect
         # has already been answered with 100 Continue by BaseHTTPRequestHandler.
-        dropped = _HOP_BY_HOP | _connection_tokens(self.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(self.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         for name, value in self.headers.items():
             if name.lower() not in dropped and name.lower() not in ("content-length", "expect"):
                 upstream.putheader(name, value)
@@ -486,10 +506,26 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         has_body = self.command != "HEAD" and not (
             response.status < 200 or response.status in (204, 304)
         )
+        shape = cast(_ProxyServer, self.server).owner.shape
+        if has_body and shape.rewrites_body(response.getheader("Content-Type", "")):
+            body = shape.response_body(response.read())
+            self.send_response_only(response.status, response.reason)
+            dropped = _HOP_BY_HOP | cast(_ProxyServer, self.server).owner.dropped_headers
+            for name, value in response.getheaders():
+                if name.lower() not in dropped and name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         # Chunked and close-delimited upstream bodies are re-chunked: the client connection
         # stays reusable and each upstream read reaches the client as it arrives.
         rechunk = has_body and (response.chunked or response.getheader("Content-Length") is None)
-        dropped = _HOP_BY_HOP | _connection_tokens(response.headers.get_all("Connection", []))
+        dropped = (
+            _HOP_BY_HOP
+            | _connection_tokens(response.headers.get_all("Connection", []))
+            | cast(_ProxyServer, self.server).owner.dropped_headers
+        )
         # send_response_only: the upstream's own Date and Server headers are relayed.
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():

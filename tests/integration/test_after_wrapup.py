@@ -176,7 +176,7 @@ def test_forget_me_is_confirmed_only_once_the_files_are_written(wrapped: Wrapped
     json_file.unlink()
     json_file.mkdir()  # a file that cannot be replaced: the rewrite fails
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Is a directory"):
         chat.curator.read_mentions(chat.occurrence, log)
 
     def replies() -> list[str]:

@@ -51,6 +51,24 @@ def test_a_deleted_post_is_gone_for_good(store: SqlStore) -> None:
     assert not archive.delete("mastodon", "120", occurrence=OCCURRENCE, now=NOW)
 
 
+def test_the_same_post_under_a_new_id_replaces_the_old_copy(store: SqlStore) -> None:
+    """Some servers give an edited post a new id; its address and author stay the same."""
+    archive = SqlArchive(store.engine)
+    address = "https://gts.example/@alice/statuses/01HZ"
+    first = replace(post("01HZA", ALICE, 6, "A1 survys"), url=address)
+    renamed = replace(post("01HZB", ALICE, 6, "A1 surveys"), url=address, question=first.question)
+    someone_else = replace(post("01HZC", person("mallory"), 7, "A1 mine now"), url=address)
+    archive.save(first, now=NOW)
+
+    assert archive.save(renamed, now=NOW) == "edited"
+    assert archive.save(someone_else, now=NOW) == "new"  # another author: another post
+    assert archive.save(first, now=NOW) == "deleted"  # the old id stays gone
+    assert [(p.id, p.text) for p in archive.posts(OCCURRENCE)] == [
+        ("01HZB", "A1 surveys"),
+        ("01HZC", "A1 mine now"),
+    ]
+
+
 def test_posts_of_an_occurrence_come_in_time_order(store: SqlStore) -> None:
     archive = SqlArchive(store.engine)
     late, early, other = post("9", ALICE, 9), post("10", BOT, 1, own=True), post("11", ALICE, 2)

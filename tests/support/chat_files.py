@@ -169,11 +169,19 @@ def log_events(output: str) -> list[dict[str, Any]]:
 
 
 class RunningBot:
-    """`tweetchat run CONFIG` in the background, its output read as it comes."""
+    """`tweetchat run CONFIG` (or another ``command``) in the background, its output read
+    as it comes."""
 
-    def __init__(self, config: Path, *, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: Path,
+        *,
+        env: Mapping[str, str],
+        command: str = "run",
+        options: Sequence[str] = (),
+    ) -> None:
         self.process = subprocess.Popen(
-            [str(TWEETCHAT), "run", str(config)],
+            [str(TWEETCHAT), command, str(config), *options],
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -256,11 +264,14 @@ class RunningBot:
 
 
 def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    """The log event of the bot's post of ``slot``, once it is out."""
+    """The log event of the bot's post of ``slot`` (published, or recovered after a
+    restart), once it is out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for event in running.events:
-            if event["event"] == "post.published" and event.get("slot") == slot:
+            if event["event"] in ("post.published", "post.recovered") and (
+                event.get("slot") == slot
+            ):
                 return event
         time.sleep(0.05)
     raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")

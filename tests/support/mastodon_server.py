@@ -78,6 +78,34 @@ class MastodonServer:
             out.extend(batch)
             params["max_id"] = batch[-1]["id"]
 
+    def fault(
+        self,
+        *,
+        path: str | None = None,
+        path_regex: str | None = None,
+        methods: tuple[str, ...] = ("GET",),
+        count: int | None = None,
+        **effect: Any,
+    ) -> None:
+        """Make the server answer matching requests (path only, no query) another way:
+        ``type="status", status=404`` (and ``body=...``, ``headers={...}``), ``"latency"``
+        with ``delay_ms``, ``"malformed"``... until ``reset``, or ``count`` times."""
+        match: dict[str, Any] = {"methods": list(methods)}
+        match.update({"path": path} if path is not None else {"path_regex": path_regex})
+        rule: dict[str, Any] = {"match": match, "effect": effect}
+        if count is not None:
+            rule["count"] = count
+        self.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
+
+    def answer(
+        self, path_regex: str, status: int, body: Any = None, *, method: str = "GET"
+    ) -> None:
+        """From now on the server answers requests whose path matches ``path_regex`` with
+        ``status`` and ``body``: how a test plays another server. Mastodon.py asks for some
+        paths with a trailing "/", so a regex."""
+        extra = {} if body is None else {"body": body}
+        self.fault(path_regex=path_regex, methods=(method,), type="status", status=status, **extra)
+
     def post(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
         response = self.http.post(
             "/api/v1/statuses", json={"status": text, **fields}, headers=self.auth(account)

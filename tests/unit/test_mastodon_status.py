@@ -92,19 +92,37 @@ def test_mastodon_py_objects_with_real_datetimes_work_too() -> None:
     assert post.created_at == created.replace(tzinfo=UTC)
 
 
+def test_someones_boost_of_an_answer_is_that_answer() -> None:
+    wrapper = status(
+        id="900",
+        account={**status()["account"], "id": "55", "acct": "booster"},
+        content="",
+        in_reply_to_id=None,
+        reblog=status(),
+    )
+    post = convert(wrapper)
+    assert isinstance(post, ArchivedPost)
+    assert (post.id, post.author.handle, post.text) == (
+        "110",
+        "@alice@example.social",
+        "A1 we survey patients & carers",
+    )
+
+
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
         ({"visibility": "unlisted"}, "not public (unlisted)"),
         ({"visibility": "private"}, "not public (private)"),
         ({"visibility": None}, "not public (no visibility)"),
-        ({"reblog": {"id": "1"}}, "a boost, not a post"),
+        ({"reblog": "1"}, "a boost, not a post"),
     ],
 )
 def test_what_is_not_a_public_post_is_skipped_quietly(
     overrides: dict[str, Any], reason: str
 ) -> None:
-    assert convert(status(**overrides)) == Skipped("110", reason, "100", expected=True)
+    hidden = reason.startswith("not public")
+    assert convert(status(**overrides)) == Skipped("110", reason, "100", hidden=hidden)
 
 
 @pytest.mark.parametrize(

@@ -271,3 +271,16 @@ def test_the_crowd_plays_its_plan_into_the_server(world: World) -> None:
     assert answer.author.bio == "#nobot"
     assert "oops" not in str(world.platform.tag_page(TAG).items)
     assert player.skipped == 1  # the reply to the deleted post
+
+
+def test_a_boost_taken_back_is_gone_and_a_later_boost_is_new(world: World) -> None:
+    post = world.say("A1 a good answer #HEXIchat", seconds=1)
+    first = world.platform.boost(post)
+    world.platform.unboost(post)
+    world.platform.unboost(post)  # twice: nothing more happens
+    (state,) = world.platform.fetch_posts([post])
+    assert state.boosts == 0
+    assert world.out.getvalue().splitlines()[1:] == [
+        "[20:00:00 UTC] mastodon unboost: @ana@care.example: A1 a good answer #HEXIchat"
+    ]
+    assert world.platform.boost(post).remote_id != first.remote_id

@@ -1,0 +1,1 @@
+"""The hosts' web console (issue 14): a process of its own over the store."""
