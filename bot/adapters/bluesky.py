@@ -42,6 +42,7 @@ from bot.ports import (
     PlatformError,
     PostState,
     Published,
+    ServerFact,
     TagPage,
 )
 
@@ -204,11 +205,22 @@ class BlueskyPlatform:
             username=str(profile.get("handle") or self.settings.handle),
             bot=has_label(profile, "bot"),
             max_characters=BLUESKY_MAX_GRAPHEMES,
+            server=(
+                ServerFact("handle", True, f"{self.settings.handle} resolves to {did}"),
+                ServerFact("session", True, self.session.how),
+                ServerFact("rate limit", True, self.session.limits.describe()),
+            ),
+            differences=(
+                "Bluesky has no hashtag stream: the search is polled every follow.poll_interval",
+                "the confirmation of a stop is a public reply (Bluesky has no private posts); "
+                "boost.mode approve does not work on Bluesky",
+            ),
         )
 
-    def probe(self, capability: Capability) -> None:
-        # An app password may read, post and repost: a live session is the whole check.
-        self.session.call(lambda c: c.com.atproto.server.get_session())
+    def allows(self, capability: Capability) -> bool | None:
+        # An app password may read, post and repost: all the bot does. (Only direct messages
+        # need a further grant, and the bot sends none on Bluesky.)
+        return True
 
     # -- following and curation: in bluesky_follow and bluesky_curation -------------------
 

@@ -33,7 +33,7 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
 from bot.core.config_platforms import BlueskySettings
-from bot.ports import Clock, PermanentError, TransientError
+from bot.ports import Clock, PermanentError, TokenRefused, TransientError
 from bot.runtime.logs import register_secret
 
 # Errors of a stale session: a fresh one (refreshed, or a new login) fixes them.
@@ -55,14 +55,24 @@ class RateLimits:
     until a reset, the next request waits for it instead of being refused."""
 
     def __init__(self) -> None:
+        self.limit: int | None = None
         self.remaining: int | None = None
         self.reset: float | None = None  # epoch seconds
 
     def note(self, response: httpx.Response) -> None:
         headers = response.headers
+        self.limit = _int(headers.get("ratelimit-limit"))
         self.remaining = _int(headers.get("ratelimit-remaining"))
         reset = _int(headers.get("ratelimit-reset"))
         self.reset = float(reset) if reset is not None else None
+
+    def describe(self) -> str:
+        """What the latest answer said about the limit, for `doctor`."""
+        if self.remaining is None:
+            return "the server announces no rate limit (no ratelimit-* headers)"
+        until = time.strftime(" until %H:%M:%S UTC", time.gmtime(self.reset)) if self.reset else ""
+        of = f" of {self.limit}" if self.limit is not None else ""
+        return f"{self.remaining}{of} requests left{until}; the bot waits for the reset at 0"
 
     def wait_needed(self) -> float | None:
         """Seconds until the reset when nothing is left, else None."""
@@ -98,6 +108,7 @@ class BlueskySession:
         self._ready = False
         self.limits = RateLimits()
         self.logins = 0  # password logins made by this process (the scarce kind)
+        self.how = "not signed in yet"  # how the session began, for `doctor`
         self.requests: Counter[str] = Counter()  # answers received, per XRPC method
         register_secret(password)
         timeout = settings.request_timeout.total_seconds()
@@ -152,16 +163,9 @@ class BlueskySession:
     def logged_in(self) -> Client:
         with self.errors(), self._lock:
             if not self._ready:
-                self._start()
+                self.how = self._start()
                 self._ready = True
         return self.client
-
-    def refresh_check(self) -> str:
-        """For `doctor`: resume the stored session (refreshing it) or log in; says which."""
-        with self.errors(), self._lock:
-            how = self._start()
-            self._ready = True
-        return how
 
     def _start(self) -> str:
         service, handle = self._settings.service, self._settings.handle
@@ -211,7 +215,7 @@ class BlueskySession:
         except (NetworkError, InvokeTimeoutError) as exc:
             raise TransientError(f"server unreachable or failing: {_describe(exc)}") from None
         except UnauthorizedError as exc:
-            raise PermanentError(f"the server refused the login: {_describe(exc)}") from None
+            raise TokenRefused(f"the server refused the login: {_describe(exc)}") from None
         except BadRequestError as exc:
             raise PermanentError(f"the server refused: {_describe(exc)}") from None
         except RequestErrorBase as exc:

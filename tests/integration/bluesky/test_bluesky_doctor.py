@@ -35,6 +35,9 @@ def test_doctor_signs_in_checks_the_account_and_keeps_no_session(
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"signed in as @{bot.handle}" in done.stdout
     assert "flagged as a bot" in done.stdout
+    assert f"{bot.handle} resolves to {bot.did}" in done.stdout
+    assert "logged in with the app password" in done.stdout
+    assert "announces no rate limit" in done.stdout  # the local PDS sends no ratelimit-*
     assert "300" in done.stdout  # the post length limit, in graphemes
     assert bot.password not in done.stdout + done.stderr
     with create_engine(f"sqlite:///{database}").connect() as conn:
