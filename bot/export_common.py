@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from bot.exports import ExportContext
 
 WITHHELD = "(name withheld)"
-PLATFORM_LABELS = {"mastodon": "Mastodon", "x": "X"}
+PLATFORM_LABELS = {"mastodon": "Mastodon", "x": "X", "bluesky": "Bluesky"}
 # Replies deeper than this are drawn at this depth: a phone screen has no room for more.
 MAX_INDENT = 5
 
