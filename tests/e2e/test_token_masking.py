@@ -57,7 +57,8 @@ def test_doctor_and_run_do_not_print_an_echoed_token(
     chat = chat_for(mastodon, tmp_path)
     env = tweetchat_env(database=tmp_path / "store.sqlite3", token=bot.token)
 
-    doctor = run_tweetchat("doctor", str(chat), env=env)
+    # Wide enough that the table does not wrap the server's message mid-sentence.
+    doctor = run_tweetchat("doctor", str(chat), env={**env, "COLUMNS": "400"})
     run = run_tweetchat("run", str(chat), env=env)
 
     assert doctor.returncode == 1, doctor.stdout + doctor.stderr
