@@ -187,6 +187,28 @@ def test_faults_select_requests_by_path_prefix_and_count(proxy: FaultProxy, toke
     assert faulted == [("/api/v1/timelines/tag/prefixed", 502)] * 2
 
 
+def test_a_fault_for_one_method_lets_the_others_on_its_path_through(
+    proxy: FaultProxy, token: str
+) -> None:
+    # GET /api/v1/statuses?id[]= (the multi-status read) shares the post's path.
+    proxy.inject(BadGateway(), path_prefix=STATUSES, method="post")
+    api = client(proxy, token)
+
+    read = api.statuses(["0"])
+    with pytest.raises(MastodonBadGatewayError):
+        api.status_post("lost #methods")
+    api.status_post("A1 #methods")
+
+    assert read == []
+    assert [(r.method, r.status, r.fault) for r in proxy.log] == [
+        ("GET", 200, None),
+        ("POST", 502, "BadGateway"),
+        ("POST", 200, None),
+    ]
+    with pytest.raises(ValueError, match="HTTP method"):
+        proxy.inject(BadGateway(), method="")
+
+
 def test_reset_connection_raises_network_error_before_reaching_the_server(
     proxy: FaultProxy, token: str
 ) -> None:
