@@ -128,7 +128,11 @@ class FaultProxy:
         self._schedule.add(Rule(fault, path_prefix, times, method and method.upper()))
 
     def cut_streams(self) -> int:
-        """Cut every event stream being relayed now; return how many were cut."""
+        """Cut every event stream being relayed now; return how many were cut.
+
+        A stream its client has closed already is not counted: the proxy would notice only
+        at its next event, and nobody was reading it.
+        """
         if self._server is None:
             return 0
         return self._server.cut_connections(streams_only=True)

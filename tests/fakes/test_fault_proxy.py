@@ -261,6 +261,22 @@ def test_stream_relays_each_event_as_it_arrives_until_cut(proxy: FaultProxy, tok
     assert proxy.cut_streams() == 0
 
 
+def test_a_stream_its_client_closed_is_not_counted_as_cut(proxy: FaultProxy, token: str) -> None:
+    # As the doctor's probe of the stream's kind does: open, see it connected, close. On a
+    # quiet hashtag the relay would notice only at the next event.
+    with open_stream(proxy, token, "probed") as stream:
+        connected(stream)
+    with open_stream(proxy, token, "kept") as kept:
+        events = connected(kept)
+        time.sleep(0.1)  # the first client's FIN reaches the proxy
+        cut = proxy.cut_streams()
+        broken_by = events.read_until_broken()
+
+    assert cut == 1
+    assert broken_by is httpx.RemoteProtocolError
+    assert proxy.cut_streams() == 0
+
+
 def test_drop_stream_after_events_waits_for_a_stream(proxy: FaultProxy, token: str) -> None:
     proxy.inject(DropStream(after_events=1))  # default prefix: any API request
     api = client(proxy, token)
