@@ -294,17 +294,19 @@ def check_live_limits(
 ) -> None:
     """Before posting anything: every token the servers refuse, and lengths against the
     limits the servers announce. A server that cannot be reached now is not an error: the
-    posts retry it in their time."""
-    from bot.ports import Inspectable, TokenRefused
+    posts retry it in their time.
+
+    The limit is all this asks, not the doctor's whole inspection (``account_facts``),
+    which would open and close a stream and read more than a start uses; asking a
+    Mastodon server its limit reads the account first, which is what refuses a bad token.
+    """
+    from bot.ports import TokenRefused
 
     limits = {}
     refused = []
     for name, platform in platforms.items():
         try:
-            if isinstance(platform, Inspectable):
-                limits[name] = platform.account_facts().max_characters
-            else:
-                limits[name] = platform.max_characters()
+            limits[name] = platform.max_characters()
         except TokenRefused as exc:
             refused.append(_refused_token(config, name, exc.reason))
         except PlatformError as exc:

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -30,6 +29,8 @@ from bot.adapters.mastodon_capabilities import (
     Fallback,
     ServerCapabilities,
     detect,
+    with_multi_read,
+    without_multi_read,
 )
 from bot.adapters.ratelimit_reset import seconds_until
 from bot.core.config_platforms import MastodonSettings
@@ -105,15 +106,32 @@ class MastodonPlatform:
         )
 
     def capabilities(self) -> ServerCapabilities:
-        """Detected once per process, with reads only; each fallback is logged once."""
-        # The follower, the curator and the posts ask from their own threads: once is enough.
+        """Everything the server can do, the multi-status read included: for the doctor and
+        the re-reads of posts. Detected once per process, with reads only; each fallback is
+        logged once."""
         with self._detecting:
-            if self._capabilities is None:
-                found = detect(self.api, self._settings, account_id=self.account_id())
-                for fallback in found.fallbacks:
-                    self._log_fallback(fallback, server=found.described)
-                self._capabilities = found
-            return self._capabilities
+            found = self._detected()
+            if found.multi_status_read is None:
+                found = self._capabilities = with_multi_read(self.api, found)
+                if not found.multi_status_read:
+                    self._log_fallback(ONE_BY_ONE, server=found.described)
+            return found
+
+    def _basics(self) -> ServerCapabilities:
+        """What the start needs (limits, domain, streaming address): the multi-status read
+        is not asked for it, so a start makes no request it does not use."""
+        with self._detecting:
+            return self._detected()
+
+    def _detected(self) -> ServerCapabilities:
+        # Under _detecting: the follower, the curator and the posts ask from their own
+        # threads, and once is enough.
+        if self._capabilities is None:
+            found = detect(self.api, self._settings, account_id=self.account_id())
+            for fallback in found.fallbacks:
+                self._log_fallback(fallback, server=found.described)
+            self._capabilities = found
+        return self._capabilities
 
     def _log_fallback(self, fallback: Fallback, **context: str) -> None:
         self._log.info(
@@ -125,7 +143,7 @@ class MastodonPlatform:
         )
 
     def max_characters(self) -> int:
-        return self.capabilities().max_characters
+        return self._basics().max_characters
 
     def account_id(self) -> str:
         if self._me is None:
@@ -190,7 +208,7 @@ class MastodonPlatform:
     # Never a like or a follow: boosting is the only way the bot touches others' posts.
 
     def home(self) -> str:
-        return self.capabilities().domain
+        return self._basics().domain
 
     def own_author(self) -> Author:
         return self._author(self._verify_credentials())
@@ -200,11 +218,9 @@ class MastodonPlatform:
             try:
                 return self._fetch_batched(ids)
             except _NotOffered as exc:
-                # Detected at start, gone since (an upgrade rolled back, a proxy in front).
-                found = self.capabilities()
-                self._capabilities = replace(
-                    found, multi_status_read=False, fallbacks=(*found.fallbacks, ONE_BY_ONE)
-                )
+                # Detected once, gone since (an upgrade rolled back, a proxy in front).
+                with self._detecting:
+                    self._capabilities = without_multi_read(self._detected())
                 self._log_fallback(ONE_BY_ONE, reason=str(exc))
         return [state for post_id in ids if (state := self._fetch_one(post_id)) is not None]
 
@@ -449,7 +465,7 @@ class MastodonPlatform:
 
             base = streaming_base(
                 self._settings.instance,
-                self.capabilities().streaming_url,
+                self._basics().streaming_url,
                 allowed_hosts=self._settings.streaming_hosts,
             )
             if base.warning is not None:

@@ -1,5 +1,9 @@
 """What a Mastodon-API server can do, found out once per run with reads only.
 
+The start reads what it needs (the instance, NodeInfo); the multi-status read is asked only
+when the first curation tick re-reads posts, or by the doctor: a chat that never boosts
+never asks.
+
 Hosts do not choose their server: Mastodon 4.3+ has everything the bot uses, older Mastodon
 lacks ``/api/v2/instance`` (before 4.0) or the multi-status read (before 4.3), and
 GoToSocial, Akkoma and Pleroma implement the client API in part. Each missing piece has a
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -63,7 +67,8 @@ class ServerCapabilities:
     version_source: str  # "NodeInfo", "/api/v1/instance" or "nothing"
     max_characters: int
     limit_source: str  # where max_characters came from
-    multi_status_read: bool  # GET /api/v1/statuses?id[]=... (Mastodon 4.3+)
+    # GET /api/v1/statuses?id[]=... (Mastodon 4.3+); None: not asked yet (see with_multi_read)
+    multi_status_read: bool | None
     id_format: str  # "numeric", "ULID", "flake", "hex" or "opaque"
     domain: str  # the server's name, for bare @user handles
     streaming_url: str | None = None  # where the instance says its stream lives
@@ -90,7 +95,8 @@ def id_format(value: str) -> str:
 
 
 def detect(api: Mastodon, settings: MastodonSettings, *, account_id: str) -> ServerCapabilities:
-    """Ask the server with reads only; whatever it cannot answer gets its fallback."""
+    """Ask the server with reads only; whatever it cannot answer gets its fallback. The
+    multi-status read is left unasked (None): ``with_multi_read`` asks it when needed."""
     fallbacks: list[Fallback] = []
     instance_v2 = _answer(api.instance_v2)
     instance_v1 = None
@@ -111,9 +117,6 @@ def detect(api: Mastodon, settings: MastodonSettings, *, account_id: str) -> Ser
                 "none (one more request at start)",
             )
         )
-    multi = isinstance(_answer(lambda: api.statuses(["0"])), list)
-    if not multi:
-        fallbacks.append(ONE_BY_ONE)
     sent_limit = api.ratelimit_limit if api.ratelimit_lastcall is not None else None
     return ServerCapabilities(
         software=software,
@@ -121,13 +124,28 @@ def detect(api: Mastodon, settings: MastodonSettings, *, account_id: str) -> Ser
         version_source=version_source,
         max_characters=limit,
         limit_source=limit_source,
-        multi_status_read=multi,
+        multi_status_read=None,
         id_format=id_format(account_id),
         domain=_domain(instance, settings),
         streaming_url=_streaming(instance_v2, instance_v1),
         rate_limit=sent_limit if isinstance(sent_limit, int) and sent_limit > 0 else None,
         fallbacks=tuple(fallbacks),
     )
+
+
+def with_multi_read(api: Mastodon, found: ServerCapabilities) -> ServerCapabilities:
+    """``found`` with the multi-status read asked: one read of a status that cannot exist
+    (id 0), which a server offering the read answers with an empty list."""
+    if found.multi_status_read is not None:
+        return found
+    if isinstance(_answer(lambda: api.statuses(["0"])), list):
+        return replace(found, multi_status_read=True)
+    return without_multi_read(found)
+
+
+def without_multi_read(found: ServerCapabilities) -> ServerCapabilities:
+    """``found`` on a server that does not offer the multi-status read (or no longer does)."""
+    return replace(found, multi_status_read=False, fallbacks=(*found.fallbacks, ONE_BY_ONE))
 
 
 def _answer(call: Callable[[], T]) -> T | None:

@@ -10,7 +10,7 @@ Usage::
     from tests.fakes.proxy_faults import RateLimited
 
     with FaultProxy(server.base_url) as proxy:
-        proxy.inject(RateLimited(30), path_prefix="/api/v1/statuses")
+        proxy.inject(RateLimited(30), path_prefix="/api/v1/statuses", method="POST")
         client = Mastodon(api_base_url=proxy.base_url, ...)
         ...
         proxy.cut_streams()
@@ -104,18 +104,35 @@ class FaultProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def inject(self, fault: Fault, *, path_prefix: str = "/api/", times: int = 1) -> None:
-        """Apply ``fault`` to the next ``times`` requests whose target starts with ``path_prefix``.
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        path_prefix: str = "/api/",
+        method: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Apply ``fault`` to the next ``times`` requests whose target starts with ``path_prefix``
+        and, if ``method`` is given, whose method it is.
 
-        The target includes the query, so a prefix may select one hashtag's stream. Each
-        request takes at most one fault: the earliest injected one that matches.
+        The target includes the query, so a prefix may select one hashtag's stream. A read
+        and a write can share a prefix (``GET /api/v1/statuses?id[]=`` and ``POST
+        /api/v1/statuses``): a fault meant for one names its method, or the other may take
+        it first. Each request takes at most one fault: the earliest injected one that
+        matches.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
-        self._schedule.add(Rule(fault, path_prefix, times))
+        if method is not None and not method.isalpha():
+            raise ValueError(f"expected an HTTP method such as 'POST', got {method!r}")
+        self._schedule.add(Rule(fault, path_prefix, times, method and method.upper()))
 
     def cut_streams(self) -> int:
-        """Cut every event stream being relayed now; return how many were cut."""
+        """Cut every event stream being relayed now; return how many were cut.
+
+        A stream its client has closed already is not counted: the proxy would notice only
+        at its next event, and nobody was reading it.
+        """
         if self._server is None:
             return 0
         return self._server.cut_connections(streams_only=True)

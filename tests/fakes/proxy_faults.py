@@ -104,9 +104,16 @@ class RequestRecord:
 
 @dataclass
 class Rule:
+    """``fault`` for the next ``remaining`` requests whose target starts with ``path_prefix``
+    and, unless ``method`` is None, whose method is ``method`` (upper case)."""
+
     fault: Fault
     path_prefix: str
     remaining: int
+    method: str | None = None
+
+    def matches(self, method: str, target: str) -> bool:
+        return target.startswith(self.path_prefix) and self.method in (None, method.upper())
 
 
 class Schedule:
@@ -120,16 +127,16 @@ class Schedule:
         with self._lock:
             self._rules.append(rule)
 
-    def take(self, target: str, *, for_stream: bool) -> Fault | None:
-        """Consume one use of the earliest matching rule.
+    def take(self, method: str, target: str, *, for_stream: bool) -> Fault | None:
+        """Consume one use of the earliest rule matching the request's method and target.
 
         ``DropStream`` rules are taken only once the response is known to be a stream
         (``for_stream``); every other fault is taken when the request arrives.
         """
         with self._lock:
             for rule in self._rules:
-                if isinstance(rule.fault, DropStream) == for_stream and target.startswith(
-                    rule.path_prefix
+                if isinstance(rule.fault, DropStream) == for_stream and rule.matches(
+                    method, target
                 ):
                     rule.remaining -= 1
                     if rule.remaining == 0:

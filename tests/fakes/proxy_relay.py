@@ -78,7 +78,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         # The body is read first even when the answer is synthetic, so that the next
         # request on this kept-alive connection starts at the right byte.
         body = self._read_request_body()
-        fault = proxy._schedule.take(self.path, for_stream=False)
+        fault = proxy._schedule.take(self.command, self.path, for_stream=False)
         if isinstance(fault, ResetConnection):
             record(None, fault)
             self._reset()
@@ -117,7 +117,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             if is_stream:
                 connection.streaming = True
                 if fault is None:
-                    fault = proxy._schedule.take(self.path, for_stream=True)
+                    fault = proxy._schedule.take(self.command, self.path, for_stream=True)
             record(response.status, fault)
             self._relay(response, connection, fault if isinstance(fault, DropStream) else None)
         finally:

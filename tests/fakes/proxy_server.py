@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import select
 import socket
 import sys
 import threading
@@ -62,6 +63,19 @@ class Connection:
     def wait_unless_cut(self, seconds: float) -> None:
         self._cut.wait(seconds)
 
+    def client_left(self) -> bool:
+        """Whether the client has closed its end (or reset it) already.
+
+        A relay learns that only when it next writes to the client, which on a quiet stream
+        may be never: the proxy would go on holding a stream nobody reads. Asked of a stream
+        being relayed, whose handler thread reads nothing from the client meanwhile.
+        """
+        try:
+            readable, _, _ = select.select([self._client], [], [], 0)
+            return bool(readable) and self._client.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):  # reset, or closed by the handler thread already
+            return True
+
 
 def _shutdown(sock: socket.socket | None) -> None:
     if sock is None:
@@ -101,15 +115,22 @@ class ProxyServer(ThreadingHTTPServer):
             return self._connections[sock]
 
     def cut_connections(self, *, streams_only: bool) -> int:
+        """Cut the connections (the streams only, or all); return how many had a client.
+
+        A stream whose client has left already (closed at once after opening, as a probe
+        of the stream's kind does) is ended too, but not counted: it was open only on the
+        proxy's side.
+        """
         with self._connections_lock:
             victims = [
                 c
                 for c in self._connections.values()
                 if not c.is_cut and (c.streaming or not streams_only)
             ]
+        held = [not (c.streaming and c.client_left()) for c in victims]
         for connection in victims:
             connection.cut()
-        return len(victims)
+        return sum(held)
 
     def handle_error(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: object

@@ -187,6 +187,28 @@ def test_faults_select_requests_by_path_prefix_and_count(proxy: FaultProxy, toke
     assert faulted == [("/api/v1/timelines/tag/prefixed", 502)] * 2
 
 
+def test_a_fault_for_one_method_lets_the_others_on_its_path_through(
+    proxy: FaultProxy, token: str
+) -> None:
+    # GET /api/v1/statuses?id[]= (the multi-status read) shares the post's path.
+    proxy.inject(BadGateway(), path_prefix=STATUSES, method="post")
+    api = client(proxy, token)
+
+    read = api.statuses(["0"])
+    with pytest.raises(MastodonBadGatewayError):
+        api.status_post("lost #methods")
+    api.status_post("A1 #methods")
+
+    assert read == []
+    assert [(r.method, r.status, r.fault) for r in proxy.log] == [
+        ("GET", 200, None),
+        ("POST", 502, "BadGateway"),
+        ("POST", 200, None),
+    ]
+    with pytest.raises(ValueError, match="HTTP method"):
+        proxy.inject(BadGateway(), method="")
+
+
 def test_reset_connection_raises_network_error_before_reaching_the_server(
     proxy: FaultProxy, token: str
 ) -> None:
@@ -234,6 +256,22 @@ def test_stream_relays_each_event_as_it_arrives_until_cut(proxy: FaultProxy, tok
 
     assert update["id"] == posted["id"]
     assert update["content"] == "<p>A1 live #live</p>"
+    assert cut == 1
+    assert broken_by is httpx.RemoteProtocolError
+    assert proxy.cut_streams() == 0
+
+
+def test_a_stream_its_client_closed_is_not_counted_as_cut(proxy: FaultProxy, token: str) -> None:
+    # As the doctor's probe of the stream's kind does: open, see it connected, close. On a
+    # quiet hashtag the relay would notice only at the next event.
+    with open_stream(proxy, token, "probed") as stream:
+        connected(stream)
+    with open_stream(proxy, token, "kept") as kept:
+        events = connected(kept)
+        time.sleep(0.1)  # the first client's FIN reaches the proxy
+        cut = proxy.cut_streams()
+        broken_by = events.read_until_broken()
+
     assert cut == 1
     assert broken_by is httpx.RemoteProtocolError
     assert proxy.cut_streams() == 0

@@ -6,12 +6,14 @@ Detection never writes and never blames the token: a missing endpoint means a fa
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.adapters.mastodon import MastodonPlatform
 from bot.core.config_platforms import MastodonSettings
+from tests.fakes.fault_proxy import FaultProxy
 from tests.support.mastodon_server import MastodonServer
 
 GONE = (404, {"error": "Not Found"})
@@ -38,6 +40,30 @@ def test_mastodon_4_6_offers_everything_and_nothing_is_logged(
     assert found.id_format == "numeric"
     assert found.fallbacks == ()
     assert not [e for e in logs if e["event"] == "server.fallback"]
+
+
+def test_the_start_does_not_ask_the_multi_status_read_the_first_re_read_does_once(
+    mastodon: MastodonServer,
+) -> None:
+    # A start needs the limit, the domain and the streaming address; only curation (and the
+    # doctor) needs to know how posts are re-read.
+    bot = mastodon.account("capbot", bot=True)
+    with FaultProxy(mastodon.base_url) as proxy:
+        settings = MastodonSettings(instance=proxy.base_url, max_characters=640)
+        platform = MastodonPlatform(settings, token=bot.token)
+
+        def multi_reads() -> int:
+            return sum(r.path.startswith("/api/v1/statuses?") for r in proxy.log)
+
+        platform.max_characters()
+        platform.home()
+        at_start = multi_reads()
+        platform.refresh_limit(timedelta(seconds=30))  # the first curation tick asks
+        platform.refresh_limit(timedelta(seconds=30))
+
+        assert (at_start, multi_reads()) == (0, 1)
+        assert platform.capabilities().multi_status_read
+        assert multi_reads() == 1
 
 
 def test_akkoma_is_read_from_its_v1_instance_and_its_max_toot_chars(

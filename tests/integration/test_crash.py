@@ -82,7 +82,8 @@ class Crashes:
         Returns the post's key and the id of the status the server holds for it.
         """
         before = len(self.statuses())
-        proxy.inject(Slow(HOLD), path_prefix=STATUSES)
+        # The POST only: the bot reads /api/v1/statuses?id[]= too (the multi-status read).
+        proxy.inject(Slow(HOLD), path_prefix=STATUSES, method="POST")
         with RunningBot(self.chat.path, env=self.env) as running:
             deadline = time.monotonic() + 3 * SPACING + 10
             while len(statuses := self.statuses()) == before:

@@ -177,8 +177,8 @@ def test_capture_stays_complete_through_faults_and_logs_every_wait(
             wait_for(lambda: count(logs, "follow.connected") == 4)
 
             # Reading the replies fails twice: a 502, then an answer slower than the timeout.
-            proxy.inject(BadGateway(), path_prefix=STATUSES)
-            proxy.inject(Slow(3.0), path_prefix=STATUSES)
+            proxy.inject(BadGateway(), path_prefix=STATUSES, method="GET")
+            proxy.inject(Slow(3.0), path_prefix=STATUSES, method="GET")
             late_reply = chat.say(alice, "a late untagged answer", in_reply_to_id=ids["q1"])
             chat.say(bob, "a reply to that reply", in_reply_to_id=late_reply)
         finally:

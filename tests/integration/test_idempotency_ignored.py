@@ -121,7 +121,7 @@ def test_an_answer_lost_to_a_timeout_is_not_posted_again(
     clock = ManualClock(datetime.now(UTC))
     post = question(clock.now())
     # The server makes the post, but its answer comes after the bot gave up waiting.
-    proxy.inject(Slow(TIMEOUT.total_seconds() * 3), path_prefix="/api/v1/statuses")
+    proxy.inject(Slow(TIMEOUT.total_seconds() * 3), path_prefix="/api/v1/statuses", method="POST")
 
     outcome = publisher(store, platform, clock).publish(post)
 

@@ -283,7 +283,7 @@ def test_a_rate_limited_post_waits_for_the_reset_then_goes_out_once(
     reset_format: Literal["iso", "epoch"],
 ) -> None:
     rig = make_rig(instance=proxy.base_url)
-    proxy.inject(RateLimited(1.0, reset_format), path_prefix=STATUSES)
+    proxy.inject(RateLimited(1.0, reset_format), path_prefix=STATUSES, method="POST")
 
     outcome = rig.publish_at("intro")
 
@@ -306,7 +306,7 @@ def test_a_rate_limit_reset_past_the_grace_fails_the_post_without_waiting(
     logs: list[dict[str, Any]],
 ) -> None:
     rig = make_rig(instance=proxy.base_url, posts={"grace": "10s"})
-    proxy.inject(RateLimited(30), path_prefix=STATUSES)
+    proxy.inject(RateLimited(30), path_prefix=STATUSES, method="POST")
 
     outcome = rig.publish_at("intro", late=timedelta(seconds=2))
 
@@ -327,7 +327,7 @@ def test_a_bad_gateway_is_retried_and_the_post_goes_out_once(
     logs: list[dict[str, Any]],
 ) -> None:
     rig = make_rig(instance=proxy.base_url)
-    proxy.inject(BadGateway(), path_prefix=STATUSES)
+    proxy.inject(BadGateway(), path_prefix=STATUSES, method="POST")
 
     outcome = rig.publish_at("intro")
 
@@ -343,7 +343,7 @@ def test_a_post_whose_answer_is_lost_is_retried_with_its_key_and_kept_once(
 ) -> None:
     # The server creates the status but the answer comes after the client gave up.
     rig = make_rig(instance=proxy.base_url, mastodon={"request_timeout": "0.5s"})
-    proxy.inject(Slow(2.0), path_prefix=STATUSES)
+    proxy.inject(Slow(2.0), path_prefix=STATUSES, method="POST")
 
     outcome = rig.publish_at("intro")
 
@@ -363,7 +363,7 @@ def test_shutdown_cuts_a_rate_limit_wait_short_and_leaves_the_key_claimed(
     logs: list[dict[str, Any]],
 ) -> None:
     rig = make_rig(instance=proxy.base_url)
-    proxy.inject(RateLimited(60), path_prefix=STATUSES)
+    proxy.inject(RateLimited(60), path_prefix=STATUSES, method="POST")
     threading.Timer(0.3, rig.stop.set).start()
 
     outcome = rig.publish_at("intro")
