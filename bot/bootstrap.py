@@ -347,13 +347,6 @@ def run_chat(
         log=log,
         ownership=None if ownership is None else ownership.ownership,
     )
-    followers = (
-        followers_for(
-            config, platforms, archive=archive, ledger=store, clock=clock, stop_event=acting
-        )
-        if archive is not None
-        else []
-    )
     steering, commands = (
         host_commands_for(
             config,
@@ -368,6 +361,19 @@ def run_chat(
         )
         if archive is not None
         else (None, None)
+    )
+    followers = (
+        followers_for(
+            config,
+            platforms,
+            archive=archive,
+            ledger=store,
+            clock=clock,
+            stop_event=acting,
+            end_delay=None if steering is None else steering.delay,
+        )
+        if archive is not None
+        else []
     )
     curators = (
         curators_for(

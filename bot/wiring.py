@@ -26,8 +26,10 @@ def followers_for(
     ledger: Ledger,
     clock: Clock,
     stop_event: threading.Event,
+    end_delay: Callable[[], timedelta | None] | None = None,
 ) -> list[Any]:
-    """A follower per platform that can follow a hashtag (none when capture is off)."""
+    """A follower per platform that can follow a hashtag (none when capture is off); its
+    window's end moves by ``end_delay`` (the hosts' shifts and pauses) if given."""
     if not config.follow.enabled:
         return []
     from bot.runtime.follower import Follower
@@ -43,12 +45,19 @@ def followers_for(
             settings=config.follow,
             after_end=config.wrapup.after,
             log=get_logger(chat=config.chat.id),
+            end_delay=end_delay,
         )
         for platform in platforms.values()
         if isinstance(platform, HashtagSource)
     ]
     return followers + _x_followers(
-        config, platforms, archive=archive, ledger=ledger, clock=clock, stop_event=stop_event
+        config,
+        platforms,
+        archive=archive,
+        ledger=ledger,
+        clock=clock,
+        stop_event=stop_event,
+        end_delay=end_delay,
     )
 
 
@@ -60,6 +69,7 @@ def _x_followers(
     ledger: Ledger,
     clock: Clock,
     stop_event: threading.Event,
+    end_delay: Callable[[], timedelta | None] | None,
 ) -> list[Any]:
     """X is searched, paying for each post read, within the occurrence's budget."""
     settings = config.platforms.x
@@ -82,6 +92,7 @@ def _x_followers(
             settings=settings,
             after_end=config.wrapup.after,
             log=get_logger(chat=config.chat.id),
+            end_delay=end_delay,
         )
         for platform in platforms.values()
         if isinstance(platform, XPlatform) and isinstance(platform.meter, SpendingMeter)

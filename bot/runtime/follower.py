@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
@@ -106,6 +106,19 @@ def follow_window(
     return FollowWindow(start=start, end=max([occurrence.end, *last]) + after - settling)
 
 
+# The end of a window while the hosts hold the agenda: not known until they resume it.
+OPEN_END = datetime.max.replace(tzinfo=UTC)
+# How the hosts' console moved the end of the agenda (None while paused): see Steering.delay.
+EndDelay = Callable[[], timedelta | None]
+
+
+def steered_end(end: datetime, delay: EndDelay | None) -> datetime:
+    """A window's end, moved as much as the hosts moved the end of the agenda: a post made
+    after the planned end but before the steered one belongs to the chat too."""
+    moved = delay() if delay is not None else timedelta(0)
+    return OPEN_END if moved is None else end + moved
+
+
 def ledger_answer_key(
     ledger: Ledger, occurrence: Occurrence, agenda: Sequence[PlannedPost], platform: str
 ) -> tuple[AnswerKey, list[str]]:
@@ -149,6 +162,7 @@ class Follower:
         settings: Follow,
         after_end: timedelta,
         log: Any,
+        end_delay: EndDelay | None = None,
     ) -> None:
         self._source = source
         self._archive = archive
@@ -158,22 +172,28 @@ class Follower:
         self._tag = tag
         self._settings = settings
         self._after_end = after_end
+        self._end_delay = end_delay
         self._log = log.bind(platform=source.name)
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         """Wait for the window, follow until it closes, settle. Returns early on stop."""
-        window = follow_window(
-            occurrence, agenda, margin=self._settings.margin, after=self._after_end
-        )
+        window = self.window(occurrence, agenda)
         capture = _Capture(self, occurrence, agenda, window)
         if not wait_until(self._clock, self._stop, window.start):
             return
-        if self._clock.now() < window.end:
+        if self._clock.now() < self.window(occurrence, agenda).end:
             capture.follow()
         if self._stop.is_set():
             return
-        if self._clock.now() - window.end < SETTLE_LATE_LIMIT:
+        if self._clock.now() - self.window(occurrence, agenda).end < SETTLE_LATE_LIMIT:
             capture.settle_once()
+
+    def window(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> FollowWindow:
+        """The capture window as the agenda stands now (the hosts may move its end)."""
+        window = follow_window(
+            occurrence, agenda, margin=self._settings.margin, after=self._after_end
+        )
+        return replace(window, end=steered_end(window.end, self._end_delay))
 
 
 @dataclass
@@ -267,6 +287,7 @@ class _Capture:
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
+                self.window = self.follower.window(self.occurrence, self.agenda)
                 if now >= self.window.end:
                     break
                 self._step(now)

@@ -46,7 +46,7 @@ from bot.ports import (
     TransientError,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import follow_window, ledger_answer_key
+from bot.runtime.follower import EndDelay, follow_window, ledger_answer_key, steered_end
 from bot.runtime.spending import SpendingMeter
 
 # X allows 300 searches per 15 minutes: one every 3 s. Reply polls take one per conversation,
@@ -123,6 +123,7 @@ class XFollower:
         settings: XSettings,
         after_end: timedelta,
         log: Any,
+        end_delay: EndDelay | None = None,
     ) -> None:
         self._source = source
         self._archive = archive
@@ -134,6 +135,7 @@ class XFollower:
         self._follow = follow
         self._settings = settings
         self._after_end = after_end
+        self._end_delay = end_delay
         self._log = log.bind(platform=source.name)
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
@@ -143,7 +145,7 @@ class XFollower:
         )
         if not wait_until(self._clock, self._stop, window.start):
             return
-        if self._clock.now() >= window.end:
+        if self._clock.now() >= steered_end(window.end, self._end_delay):
             return
         XCapture(self, occurrence, agenda, window.start, window.end).follow()
 
@@ -196,14 +198,15 @@ class XCapture:
         )
         reason = "the window closed"
         try:
-            while not stop.is_set() and self.clock.now() < self.end:
+            while not stop.is_set() and self.clock.now() < self._end():
                 now = self.clock.now()
                 if now >= self.blocked_until and now >= self.tag_due.at:
                     self._guarded("tag", self.tag_due, self._read_tag)
                 now = self.clock.now()
                 if now >= self.blocked_until and now >= self.replies_due.at:
                     self._guarded("replies", self.replies_due, self._read_replies)
-                due = max(min(self.tag_due.at, self.replies_due.at, self.end), self.blocked_until)
+                end = self._end()
+                due = max(min(self.tag_due.at, self.replies_due.at, end), self.blocked_until)
                 idle = (due - self.clock.now()).total_seconds()
                 stop.wait(min(max(idle, 0.0), MAX_IDLE_SECONDS))
             if not stop.is_set():
@@ -221,6 +224,10 @@ class XCapture:
             posts_read=spent.reads,
             conversations=len(self.conversations),
         )
+
+    def _end(self) -> datetime:
+        # The hosts may move the end of the agenda while it is read.
+        return steered_end(self.end, self.follower._end_delay)
 
     def poll(self) -> None:
         """One read of the hashtag and of the replies, whatever the schedule says; raises
