@@ -30,6 +30,7 @@ from bot.core.problems import ConfigError, ConfigErrors, Problem
 from bot.ports import (
     Archive,
     Clock,
+    HealthStore,
     Ledger,
     PlatformError,
     PostingPlatform,
@@ -371,6 +372,7 @@ def run_chat(
             clock=clock,
             stop_event=acting,
             end_delay=None if steering is None else steering.delay,
+            health=open_health(store),
         )
         if archive is not None
         else []
@@ -436,6 +438,13 @@ def run_chat(
         acting=None if ownership is None else acting,
         grace=config.posts.grace,
     )
+
+
+def open_health(store: Any) -> HealthStore:
+    """The worker's health per platform, in the store's database (for the hosts' console)."""
+    from bot.adapters.health_sql import HealthSql
+
+    return HealthSql(store.engine)
 
 
 def open_archive(store: Any) -> Archive:

@@ -14,7 +14,15 @@ from typing import Any
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
 from bot.core.planning import LINGER
-from bot.ports import Archive, Clock, CuratingPlatform, HashtagSource, Ledger, PostingPlatform
+from bot.ports import (
+    Archive,
+    Clock,
+    CuratingPlatform,
+    HashtagSource,
+    HealthStore,
+    Ledger,
+    PostingPlatform,
+)
 from bot.runtime.logs import get_logger
 
 
@@ -27,9 +35,11 @@ def followers_for(
     clock: Clock,
     stop_event: threading.Event,
     end_delay: Callable[[], timedelta | None] | None = None,
+    health: HealthStore | None = None,
 ) -> list[Any]:
     """A follower per platform that can follow a hashtag (none when capture is off); its
-    window's end moves by ``end_delay`` (the hosts' shifts and pauses) if given."""
+    window's end moves by ``end_delay`` (the hosts' shifts and pauses) if given; it notes
+    its ``health`` (stream or polling, waits, errors) for the hosts' console."""
     if not config.follow.enabled:
         return []
     from bot.runtime.follower import Follower
@@ -46,6 +56,7 @@ def followers_for(
             after_end=config.wrapup.after,
             log=get_logger(chat=config.chat.id),
             end_delay=end_delay,
+            health=health,
         )
         for platform in platforms.values()
         if isinstance(platform, HashtagSource)

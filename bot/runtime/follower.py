@@ -41,6 +41,7 @@ from bot.ports import (
     EventStream,
     Fetched,
     HashtagSource,
+    HealthStore,
     Ledger,
     PermanentError,
     PlatformError,
@@ -49,6 +50,7 @@ from bot.ports import (
     TransientError,
 )
 from bot.runtime.clock import wait_until
+from bot.runtime.health import HealthRecorder
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
 # Stream reconnects: jittered exponential backoff, reset once a connection has held a while.
@@ -163,6 +165,7 @@ class Follower:
         after_end: timedelta,
         log: Any,
         end_delay: EndDelay | None = None,
+        health: HealthStore | None = None,
     ) -> None:
         self._source = source
         self._archive = archive
@@ -173,6 +176,7 @@ class Follower:
         self._settings = settings
         self._after_end = after_end
         self._end_delay = end_delay
+        self._health = health  # for the hosts' console: stream or polling, waits, errors
         self._log = log.bind(platform=source.name)
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
@@ -262,6 +266,9 @@ class _Capture:
         self.cursor_name = f"{self.occurrence.id}/{self.platform}/tag"
         self.settled_name = f"{self.occurrence.id}/{self.platform}/settled"
         self.inbox: queue.Queue[_Message] = queue.Queue()
+        self.health = HealthRecorder(
+            f._health, self.clock, occurrence=self.occurrence.id, platform=self.platform
+        )
         self.stream: _Stream | None = None
         self.generation = 0
         now = self.clock.now()
@@ -291,6 +298,7 @@ class _Capture:
                 if now >= self.window.end:
                     break
                 self._step(now)
+                self.health.flush()
                 self._drain(self._idle_seconds())
         finally:
             self._disconnect()
@@ -342,6 +350,7 @@ class _Capture:
                 wait = timedelta(seconds=max(exc.retry_after, 0.0))
                 self.blocked_until = now + wait
                 schedule.due = self.blocked_until
+                self.health.rate_limited(self.blocked_until, exc.reason)
                 self.log.warning(
                     "ratelimit.wait",
                     seconds=round(wait.total_seconds(), 2),
@@ -350,6 +359,7 @@ class _Capture:
                 )
             else:
                 delay = schedule.failed(now, READ_RETRY_BASE, READ_RETRY_CAP)
+                self.health.error(exc.reason)
                 self.log.warning(
                     "retry.wait",
                     seconds=round(delay.total_seconds(), 2),
@@ -358,6 +368,7 @@ class _Capture:
                 )
         except PermanentError as exc:
             delay = schedule.failed(now, READ_RETRY_CAP, READ_RETRY_CAP)
+            self.health.error(exc.reason)
             self.log.error(
                 "follow.refused",
                 seconds=round(delay.total_seconds(), 2),
@@ -367,6 +378,7 @@ class _Capture:
         except Exception:
             # A bug must not end the capture: log it whole and try again later.
             delay = schedule.failed(now, READ_RETRY_CAP, READ_RETRY_CAP)
+            self.health.error(f"the bot failed reading the {activity} (see its log)")
             self.log.exception(
                 "follow.error", activity=activity, seconds=round(delay.total_seconds(), 2)
             )
@@ -380,6 +392,7 @@ class _Capture:
             if exc.retry_after is not None:
                 wait = timedelta(seconds=max(exc.retry_after, 0.0))
                 self.stream_schedule.due = now + wait
+                self.health.rate_limited(now + wait, exc.reason)
                 self.log.warning(
                     "ratelimit.wait",
                     seconds=round(wait.total_seconds(), 2),
@@ -391,6 +404,7 @@ class _Capture:
             return
         except PermanentError as exc:
             self.stream_schedule.due = now + STREAM_REFUSED_RETRY
+            self.health.mode("polling", exc.reason)
             self.log.warning(
                 "follow.polling",
                 reason=exc.reason,
@@ -412,6 +426,7 @@ class _Capture:
         self.backfill_due = True
         self.timeline_schedule.due = now
         self.recent.clear()
+        self.health.mode("stream")
         self.log.info("follow.connected", generation=generation)
 
     def _pump(self, handle: EventStream, generation: int) -> None:
@@ -429,6 +444,8 @@ class _Capture:
     def _schedule_reconnect(self, now: datetime, reason: str) -> None:
         delay = self.stream_schedule.failed(now, RECONNECT_BASE, RECONNECT_CAP)
         self.counts.reconnects += 1
+        # The timeline is polled until the stream is back.
+        self.health.mode("polling", reason)
         self.log.warning(
             "follow.reconnect",
             reason=reason,
