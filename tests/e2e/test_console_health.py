@@ -26,7 +26,8 @@ TAG = "#HealthChat"
 def fault(
     mastodon: MastodonServer, path_regex: str, effect: dict[str, Any], count: int | None
 ) -> None:
-    rule = {"match": {"methods": ["GET"], "path_regex": path_regex}, "effect": effect}
+    rule: dict[str, Any] = {"match": {"methods": ["GET"], "path_regex": path_regex}}
+    rule["effect"] = effect
     if count is not None:
         rule["count"] = count
     mastodon.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
