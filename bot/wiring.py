@@ -69,6 +69,7 @@ def followers_for(
         clock=clock,
         stop_event=stop_event,
         end_delay=end_delay,
+        health=health,
     )
 
 
@@ -81,6 +82,7 @@ def _x_followers(
     clock: Clock,
     stop_event: threading.Event,
     end_delay: Callable[[], timedelta | None] | None,
+    health: HealthStore | None,
 ) -> list[Any]:
     """X is searched, paying for each post read, within the occurrence's budget."""
     settings = config.platforms.x
@@ -104,6 +106,7 @@ def _x_followers(
             after_end=config.wrapup.after,
             log=get_logger(chat=config.chat.id),
             end_delay=end_delay,
+            health=health,
         )
         for platform in platforms.values()
         if isinstance(platform, XPlatform) and isinstance(platform.meter, SpendingMeter)

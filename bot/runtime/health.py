@@ -1,5 +1,5 @@
-"""The follower's health facts, written to the store for the hosts' console: on a change of
-mode at once, otherwise at most every ``every`` (a burst of errors or waits is one write)."""
+"""The follower's health facts, written to the store for the hosts' console: a change of
+mode or a rate-limit wait at once, errors at most every ``every`` (a burst is one write)."""
 
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ class HealthRecorder:
             rate_limit_reason=reason,
             rate_limit_waits=h.rate_limit_waits + 1,
         )
-        self._dirty = True
-        self.flush()
+        # At once: a wait blocks the reads until its end, so it cannot come in bursts.
+        self._write(self._clock.now())
 
     def error(self, reason: str) -> None:
         now = self._clock.now()

@@ -37,6 +37,7 @@ from bot.ports import (
     BudgetExhausted,
     Clock,
     Fetched,
+    HealthStore,
     Ledger,
     PaidSearch,
     PermanentError,
@@ -47,6 +48,7 @@ from bot.ports import (
 )
 from bot.runtime.clock import wait_until
 from bot.runtime.follower import EndDelay, follow_window, ledger_answer_key, steered_end
+from bot.runtime.health import HealthRecorder
 from bot.runtime.spending import SpendingMeter
 
 # X allows 300 searches per 15 minutes: one every 3 s. Reply polls take one per conversation,
@@ -124,6 +126,7 @@ class XFollower:
         after_end: timedelta,
         log: Any,
         end_delay: EndDelay | None = None,
+        health: HealthStore | None = None,
     ) -> None:
         self._source = source
         self._archive = archive
@@ -136,6 +139,7 @@ class XFollower:
         self._settings = settings
         self._after_end = after_end
         self._end_delay = end_delay
+        self._health = health  # for the hosts' console: waits and errors
         self._log = log.bind(platform=source.name)
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
@@ -179,6 +183,10 @@ class XCapture:
         self.tag_due = _Due(now)
         self.replies_due = _Due(now)
         self.blocked_until = now
+        self.health = HealthRecorder(
+            f._health, self.clock, occurrence=self.occurrence.id, platform=self.platform
+        )
+        self.health.mode("polling", "X is searched at intervals: it has no stream")
         # The conversations of the bot's posts, from those archived already.
         self.conversations: dict[str, None] = {
             p.conversation_id or p.id: None
@@ -205,6 +213,7 @@ class XCapture:
                 now = self.clock.now()
                 if now >= self.blocked_until and now >= self.replies_due.at:
                     self._guarded("replies", self.replies_due, self._read_replies)
+                self.health.flush()
                 end = self._end()
                 due = max(min(self.tag_due.at, self.replies_due.at, end), self.blocked_until)
                 idle = (due - self.clock.now()).total_seconds()
@@ -242,6 +251,7 @@ class XCapture:
         try:
             read()
         except BudgetExhausted as exc:
+            self.health.error(f"the budget is spent: {exc.reason}")
             raise ReadingStopped(f"the budget is spent: {exc.reason}") from None
         except ReadingRefused as exc:
             if exc.cause == "usage_cap":
@@ -257,11 +267,13 @@ class XCapture:
                     action="post-only mode on X: the agenda is posted, nothing is captured "
                     "there (the search needs a higher access level)",
                 )
+            self.health.error(exc.reason)
             raise ReadingStopped(exc.reason) from None
         except TransientError as exc:
             if exc.retry_after is not None:
                 wait = timedelta(seconds=max(exc.retry_after, 0.0))
                 self.blocked_until = due.at = now + wait
+                self.health.rate_limited(self.blocked_until, exc.reason)
                 self.log.warning(
                     "ratelimit.wait",
                     seconds=round(wait.total_seconds(), 2),
@@ -283,6 +295,7 @@ class XCapture:
         delay = min(RETRY_CAP, RETRY_BASE * 2**due.failures)
         due.failures += 1
         due.at = now + delay
+        self.health.error(reason if event is not None else f"the bot failed reading the {activity}")
         if event is not None:
             self.log.warning(
                 event, seconds=round(delay.total_seconds(), 2), reason=reason, activity=activity

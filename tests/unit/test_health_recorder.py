@@ -1,6 +1,6 @@
-"""The follower's health notes cost the store little: a switch of mode is written at once,
-a burst of errors or waits at most once every few seconds, and what the store holds is
-never behind for longer than that."""
+"""The follower's health notes cost the store little: a switch of mode or a rate-limit wait
+is written at once, a burst of errors at most once every few seconds, and what the store
+holds is never behind for longer than that."""
 
 from __future__ import annotations
 
