@@ -377,5 +377,6 @@ def host_commands_for(
         # Commands are taken for as long as the chat is followed: not past its end otherwise.
         linger=config.wrapup.after if config.follow.enabled else timedelta(0),
         ownership=ownership,
+        max_pause=config.posts.max_pause / speed,  # a rehearsal's, in the chat's time
     )
     return steering, task

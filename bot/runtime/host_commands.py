@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.durations import format_duration
 from bot.core.steering import (
     ENDED_EARLY,
+    PAUSE_LIMIT_BY,
     STEERING_KINDS,
     CommandState,
     HostCommand,
@@ -47,6 +49,8 @@ from bot.runtime.steering import Steering
 
 # How often the store is asked for new commands: well within the second a host waits.
 POLL = timedelta(milliseconds=250)
+# A pause the hosts never resume ends the chat after this long (``posts.max_pause``).
+MAX_PAUSE = timedelta(hours=3)
 # The posts a host's post may reply to, to land in the chat's thread.
 _THREAD_KINDS = ("intro", "question", "closing")
 
@@ -83,6 +87,7 @@ class HostCommandTask:
         linger: timedelta,
         ownership: Ownership | None = None,
         poll: timedelta = POLL,
+        max_pause: timedelta = MAX_PAUSE,
     ) -> None:
         self._hashtag = hashtag
         self._thread = thread
@@ -99,6 +104,7 @@ class HostCommandTask:
         self._linger = linger
         self._ownership = ownership
         self._poll = poll
+        self._max_pause = max_pause
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -121,7 +127,9 @@ class HostCommandTask:
         return max([occurrence.end, *(p.at for p in steered.posts)]) + self._linger
 
     def tick(self, occurrence: Occurrence) -> None:
-        for command in self._commands.commands(occurrence.id):
+        commands = self._commands.commands(occurrence.id)
+        ended = self._bound_pause(occurrence, commands)
+        for command in [*commands, *([ended] if ended else [])]:
             if command.state != "pending":
                 continue
             now = self._clock.now()
@@ -142,6 +150,31 @@ class HostCommandTask:
                 self._host_post(command, log)
 
     # -- the agenda ------------------------------------------------------------------------
+
+    def _bound_pause(
+        self, occurrence: Occurrence, commands: Sequence[HostCommand]
+    ) -> HostCommand | None:
+        """A pause held past ``max_pause`` (the hosts left, or forgot) ends the chat as their
+        "end" would: the bot asks for it as one more command, on the page with the reason, so
+        the run and its wrap-up do not wait forever. The command asked for, if it was now."""
+        _, steered = self._steering.current()
+        now = self._clock.now()
+        if steered.paused_since is None or now - steered.paused_since < self._max_pause:
+            return None
+        if any(c.kind == "end" and c.state == "pending" for c in commands):
+            return None  # asked already: it is carried out next
+        if self._ownership is not None and not self._ownership.owns(occurrence.id, now=now):
+            return None
+        by = f"{PAUSE_LIMIT_BY} ({format_duration(self._max_pause)})"
+        command = self._commands.add(HostCommand(0, occurrence.id, "end", by, now))
+        self._log.warning(
+            "console.pause_expired",
+            occurrence=occurrence.id,
+            command=command.id,
+            paused_since=steered.paused_since.isoformat(),
+            max_pause=format_duration(self._max_pause),
+        )
+        return command
 
     def _steer(self, command: HostCommand, now: datetime, log: Any) -> None:
         _, steered = self._steering.current()
