@@ -268,13 +268,8 @@ def _x_curating(
     """X reposts by the same rules under its own, lower caps (its automation rules forbid
     bulk reposting), from what the follower captured (re-reading would be billed)."""
     settings = config.platforms.x
-    if settings is None:
-        return []  # without X, its adapter (and tweepy) need not be loaded
-    from bot.adapters.x import XPlatform
-    from bot.runtime.x_curation import XCuration
-
-    x = platforms.get("x")
-    if not isinstance(x, XPlatform):
+    curating = _x_curation(config, platforms, archive=archive, clock=clock)
+    if settings is None or curating is None:
         return []
     mode = config.boost.mode
     if mode == "approve":
@@ -293,14 +288,28 @@ def _x_curating(
             "min_interval": settings.repost.min_interval,
         }
     )
-    curating = XCuration(
+    return [(config.model_copy(update={"boost": rules}), curating)]
+
+
+def _x_curation(
+    config: ChatConfig, platforms: Mapping[str, PostingPlatform], *, archive: Archive, clock: Clock
+) -> CuratingPlatform | None:
+    """X's side of curation (reposts, from the archive), for the curator and the console."""
+    if config.platforms.x is None:
+        return None  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.x_curation import XCuration
+
+    x = platforms.get("x")
+    if not isinstance(x, XPlatform):
+        return None
+    return XCuration(
         platform=x,
         archive=archive,
         config=config,
         clock=clock,
         linger=config.wrapup.after + LINGER,
     )
-    return [(config.model_copy(update={"boost": rules}), curating)]
 
 
 def x_budgets(
@@ -361,6 +370,7 @@ def host_commands_for(
 
     commands = HostCommandsSql(store.engine)
     steering = Steering(commands, speed=speed)
+    x = _x_curation(config, platforms, archive=archive, clock=clock)
     task = HostCommandTask(
         hashtag=config.chat.hashtag,
         thread=config.posts.thread,
@@ -378,5 +388,8 @@ def host_commands_for(
         linger=config.wrapup.after if config.follow.enabled else timedelta(0),
         ownership=ownership,
         max_pause=config.posts.max_pause / speed,  # a rehearsal's, in the chat's time
+        # On X a host's repost goes through its curation, budget and caps.
+        curating={"x": x} if x is not None else None,
+        caps={"x": config.platforms.x.repost} if x is not None and config.platforms.x else None,
     )
     return steering, task

@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.config_platforms import XRepost
 from bot.core.durations import format_duration
+from bot.core.host_caps import cap_refusal
 from bot.core.steering import (
     ENDED_EARLY,
     PAUSE_LIMIT_BY,
@@ -43,6 +45,7 @@ from bot.ports import (
     Published,
     Unboosting,
 )
+from bot.runtime.curator import done_boosts
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.steering import Steering
@@ -88,6 +91,8 @@ class HostCommandTask:
         ownership: Ownership | None = None,
         poll: timedelta = POLL,
         max_pause: timedelta = MAX_PAUSE,
+        curating: Mapping[str, CuratingPlatform] | None = None,
+        caps: Mapping[str, XRepost] | None = None,
     ) -> None:
         self._hashtag = hashtag
         self._thread = thread
@@ -105,6 +110,10 @@ class HostCommandTask:
         self._ownership = ownership
         self._poll = poll
         self._max_pause = max_pause
+        # Where boosting goes through the platform's own curation (X: from the archive,
+        # within its budget), and the caps that hold for the hosts there too (X's reposts).
+        self._curating = dict(curating or {})
+        self._caps = dict(caps or {})
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -224,7 +233,7 @@ class HostCommandTask:
 
     def _boost(self, command: HostCommand, log: Any) -> None:
         name, post_id = command.platform or "", command.post_id or ""
-        platform = self._platforms.get(name)
+        platform = self._curating.get(name) or self._platforms.get(name)
         if not isinstance(platform, CuratingPlatform):
             self._refuse(command, f"the bot cannot boost on {name or 'no platform'}", log)
             return
@@ -249,6 +258,11 @@ class HostCommandTask:
         if entry is not None and entry.state == "missed":
             self._refuse(command, entry.error or "skipped", log)
             return
+        if entry is None and name in self._caps:
+            capped = self._cap_refusal(command, post.question or 0, author_key(post.author))
+            if capped is not None:
+                self._refuse(command, capped, log)
+                return
         # Boosting again returns the same boost: finishing one a crash left claimed is safe.
         published = self._once(command, key, entry, lambda: platform.boost(post_id), log)
         if published is None:
@@ -262,7 +276,7 @@ class HostCommandTask:
         """Take a boost back, once: under its own ledger key (a boost key stays done, so no
         later tick boosts the post again)."""
         name, post_id = command.platform or "", command.post_id or ""
-        platform = self._platforms.get(name)
+        platform = self._curating.get(name) or self._platforms.get(name)
         if not isinstance(platform, Unboosting):
             self._refuse(command, f"the bot cannot take a boost back on {name}", log)
             return
@@ -358,6 +372,27 @@ class HostCommandTask:
             if decision.state == "rejected" and decision.rule not in (None, "already_boosted"):
                 return f"refused by the rule {decision.rule}: {decision.reason}"
         return None
+
+    def _cap_refusal(self, command: HostCommand, question: int, author: str) -> str | None:
+        name = command.platform or ""
+        prefix = boost_key(command.occurrence, name, "")
+        entries = {
+            e.key[len(prefix) :]: e
+            for e in self._ledger.entries(command.occurrence)
+            if e.key.startswith(prefix)
+        }
+        decisions = {
+            d.post_id: d for d in self._curation.decisions(command.occurrence) if d.platform == name
+        }
+        mine = decisions.get(command.post_id or "")
+        return cap_refusal(
+            self._caps[name],
+            done_boosts(entries, decisions),
+            question=mine.question if mine else question,
+            author=author,
+            always=mine.always if mine else False,
+            now=self._clock.now(),
+        )
 
     def _save_boosted(self, command: HostCommand, question: int, author: str, at: datetime) -> None:
         decisions = self._curation.decisions(command.occurrence, post_ids=[command.post_id or ""])
