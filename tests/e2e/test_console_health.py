@@ -23,16 +23,6 @@ pytestmark = pytest.mark.slow
 TAG = "#HealthChat"
 
 
-def fault(
-    mastodon: MastodonServer, path_regex: str, effect: dict[str, Any], count: int | None
-) -> None:
-    rule: dict[str, Any] = {"match": {"methods": ["GET"], "path_regex": path_regex}}
-    rule["effect"] = effect
-    if count is not None:
-        rule["count"] = count
-    mastodon.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
-
-
 def test_polling_and_a_rate_limit_wait_show_on_the_console(
     mastodon: MastodonServer, tmp_path: Path
 ) -> None:
@@ -51,9 +41,9 @@ def test_polling_and_a_rate_limit_wait_show_on_the_console(
             "boost": {"mode": "off"},
         },
     )
-    fault(mastodon, r"^/api/v1/streaming", {"type": "status", "status": 404}, None)
+    mastodon.fault(r"^/api/v1/streaming", {"type": "status", "status": 404})
     # The first read of the hashtag is refused for a while (X-RateLimit-Reset in 5 minutes).
-    fault(mastodon, r"^/api/v1/timelines/tag/", {"type": "ratelimit"}, 1)
+    mastodon.fault(r"^/api/v1/timelines/tag/", {"type": "ratelimit"}, count=1)
     database = tmp_path / "store.sqlite3"
     env = tweetchat_env(database=database, token=bot.token)
     with RunningBot(chat.path, env=env) as running:

@@ -87,10 +87,25 @@ class MastodonServer:
         effect: dict[str, Any] = {"type": "status", "status": status}
         if body is not None:
             effect["body"] = body
-        self.http.post(
-            "/api/v1/_mock/faults",
-            json={"match": {"methods": [method], "path_regex": path_regex}, "effect": effect},
-        ).raise_for_status()
+        self.fault(path_regex, effect, method=method)
+
+    def fault(
+        self,
+        path_regex: str,
+        effect: dict[str, Any],
+        *,
+        method: str = "GET",
+        count: int | None = None,
+    ) -> None:
+        """A mastodon_mock fault rule: ``effect`` (e.g. ``{"type": "ratelimit"}``) on the
+        requests whose path matches, the first ``count`` of them (None: all)."""
+        rule: dict[str, Any] = {
+            "match": {"methods": [method], "path_regex": path_regex},
+            "effect": effect,
+        }
+        if count is not None:
+            rule["count"] = count
+        self.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
 
     def post(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
         response = self.http.post(
