@@ -47,7 +47,13 @@ from bot.ports import (
     TransientError,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import EndDelay, follow_window, ledger_answer_key, steered_end
+from bot.runtime.follower import (
+    OPEN_END,
+    EndDelay,
+    follow_window,
+    ledger_answer_key,
+    steered_end,
+)
 from bot.runtime.health import HealthRecorder
 from bot.runtime.spending import SpendingMeter
 
@@ -303,8 +309,14 @@ class XCapture:
 
     def _next_poll(self, due: _Due, requests: int) -> None:
         now = self.clock.now()
+        # Spread over the window as the hosts moved it (while paused, its end is unknown:
+        # the planned one stands).
+        end = self._end()
         paced = self.follower._meter.read_delay(
-            now, start=self.start, end=self.end, shortest=self.follower._settings.poll_interval
+            now,
+            start=self.start,
+            end=self.end if end == OPEN_END else end,
+            shortest=self.follower._settings.poll_interval,
         )
         due.failures = 0
         due.at = now + max(paced, SEARCH_SPACING * 2 * requests)
