@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.adapters.console_sql import ConsoleReads
 from bot.adapters.health_sql import HealthSql
 from bot.adapters.store_sql import SqlStore
 from bot.core.health import PlatformHealth
@@ -58,4 +59,20 @@ def test_a_secret_in_a_servers_reason_is_masked_in_the_store() -> None:
     )
     recorder.mode("polling", "streaming refused: bad token tok-health-5e1f9a")
     assert stored(health).mode_reason == "streaming refused: bad token ***"
+    store.close()
+
+
+def test_a_health_note_changes_what_the_live_page_watches() -> None:
+    store = SqlStore.from_url("sqlite://")
+    reads = ConsoleReads(store.engine)
+    clock = ManualClock(START)
+    recorder = HealthRecorder(
+        HealthSql(store.engine), clock, occurrence="hexichat/2026-12-02", platform="mastodon"
+    )
+    before = reads.fingerprint("hexichat/2026-12-02")
+    recorder.mode("stream")
+    after_stream = reads.fingerprint("hexichat/2026-12-02")
+    clock.advance(seconds=1)
+    recorder.mode("polling", "stream lost")
+    assert len({before, after_stream, reads.fingerprint("hexichat/2026-12-02")}) == 3
     store.close()
