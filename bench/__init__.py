@@ -1,1 +1,1 @@
-"""Benchmarks, run by hand: python -m bench.<name>."""
+"""Benchmarks, run by hand (`python -m bench.<name>`): never timed assertions in tests."""

@@ -26,7 +26,8 @@ from sqlalchemy import create_engine, func, select
 
 from bench.capture import Crowd, crowd_load
 from bot.adapters.sql_schema import archive_posts_table
-from tests.fakes.fault_proxy import FaultProxy, RequestRecord
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import RequestRecord
 from tests.support.chat_files import RunningBot, tweetchat_env, write_chat
 from tests.support.mastodon_server import MastodonServer, running_mastodon
 

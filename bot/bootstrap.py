@@ -156,9 +156,10 @@ def load_chats(path: Path) -> list[ChatConfig]:
 
 
 def connect_platforms(
-    config: ChatConfig, *, env: Mapping[str, str] | None = None
+    config: ChatConfig, *, env: Mapping[str, str] | None = None, keep_sessions: bool = True
 ) -> dict[str, PostingPlatform]:
-    """The real platforms of the chat; every missing token is reported at once."""
+    """The real platforms of the chat; every missing token is reported at once.
+    ``keep_sessions``: a platform's login may be saved in the store (not for `doctor`)."""
     env = os.environ if env is None else env
     problems = []
     platforms: dict[str, PostingPlatform] = {}
@@ -185,6 +186,10 @@ def connect_platforms(
         x = _connect_x(config, env, problems)
         if x is not None:
             platforms["x"] = x
+    if config.platforms.bluesky is not None:
+        bluesky = _connect_bluesky(config, env, problems, keep_sessions=keep_sessions)
+        if bluesky is not None:
+            platforms["bluesky"] = bluesky
     if problems:
         raise ConfigError("environment", problems)
     return platforms
@@ -236,6 +241,34 @@ def _connect_x(
         clock=clock,
         log=log,
     )
+
+
+def _connect_bluesky(
+    config: ChatConfig, env: Mapping[str, str], problems: list[Problem], *, keep_sessions: bool
+) -> PostingPlatform | None:
+    settings = config.platforms.bluesky
+    assert settings is not None
+    password = env.get(settings.app_password_env, "").strip()
+    if not password:
+        problems.append(
+            Problem(
+                ("platforms", "bluesky", "app_password_env"),
+                f"the environment variable {settings.app_password_env} is not set",
+                f"export {settings.app_password_env}=<an app password of {settings.handle}> "
+                "(Bluesky: Settings > Privacy and security > App passwords)",
+            )
+        )
+        return None
+    register_secret(password)
+    from bot.adapters.bluesky import BlueskyPlatform
+    from bot.adapters.bluesky_session import BlueskySession
+    from bot.adapters.store_bluesky import BlueskySessionsSql
+    from bot.runtime.clock import SystemClock
+
+    clock = SystemClock()
+    sessions = BlueskySessionsSql(Settings.from_env(env).database_url, writable=keep_sessions)
+    session = BlueskySession(settings, password=password, sessions=sessions, clock=clock)
+    return BlueskyPlatform(settings, session=session, clock=clock)
 
 
 def console_platforms(

@@ -191,9 +191,10 @@ def rehearse(
     the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
     import time
 
-    from bot import bootstrap, rehearsal
+    from bot import bootstrap
     from bot.core import planning
     from bot.core.wrapup import wrapup_time
+    from bot.rehearsal import wiring
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import CompanionFailed, install_stop_handlers
@@ -211,13 +212,13 @@ def rehearse(
         raise _fail_config(exc) from None
     store = bootstrap.open_store("sqlite://")
     started = time.time()
-    origin = rehearsal.rehearsal_origin(clock.now())
+    origin = wiring.rehearsal_origin(clock.now())
     plan = planning.rehearsal_plan(chat, origin=origin, speed=speed)
     occurrence, agenda = plan
-    rehearsed = rehearsal.rehearsal_config(chat, speed=speed, folder=out)
+    rehearsed = wiring.rehearsal_config(chat, speed=speed, folder=out)
     capturing = chat.follow.enabled
     stop = threading.Event()
-    world = rehearsal.rehearsal_world(
+    world = wiring.rehearsal_world(
         rehearsed, plan, speed=speed, crowd=crowd, seed=seed, clock=clock, stop_event=stop
     )
     ends = wrapup_time(rehearsed, occurrence) if capturing else occurrence.end
@@ -249,7 +250,7 @@ def rehearse(
             companions=world.companions if capturing else (),
             speed=speed,
         )
-        boosted, rejected = rehearsal.rehearsal_boosts(store, occurrence)
+        boosted, rejected = wiring.rehearsal_boosts(store, occurrence)
     except CompanionFailed as exc:
         typer.echo(f"tweetchat rehearse: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -263,7 +264,7 @@ def rehearse(
     if capturing:
         kept = ", ".join(f"{rule} {n}" for rule, n in rejected.items()) or "none"
         typer.echo(f"Boosted {boosted} posts. Not boosted, by rule: {kept}.")
-        written = rehearsal.rehearsal_transcript(rehearsed, occurrence, since=started)
+        written = wiring.rehearsal_transcript(rehearsed, occurrence, since=started)
         if written is None:
             typer.echo("The transcript was not written: see the log above.", err=True)
             raise typer.Exit(1)

@@ -91,7 +91,7 @@ def _platform_checks(
 
     checks: list[Check] = []
     try:
-        platforms = connect_platforms(config, env=env)
+        platforms = connect_platforms(config, env=env, keep_sessions=False)
     except ConfigError as exc:
         platforms = {}
         checks += [

@@ -63,6 +63,10 @@ class PermanentError(PlatformError):
     """Retrying cannot help: bad token, missing scope, text refused."""
 
 
+class NoStreaming(PermanentError):
+    """The server offers no live stream the bot can use: poll for the rest of the run."""
+
+
 class TokenRefused(PermanentError):
     """The server refused the credentials themselves (401, 403 on the account's own read);
     any other refusal is about an endpoint or a post, never the token."""
@@ -470,7 +474,8 @@ class HashtagSource(Protocol):
 
     def open_stream(self, tag: str) -> EventStream:
         """A connected stream of the hashtag's events; PermanentError when the server
-        refuses streaming (the follower then polls)."""
+        refuses streaming (the follower then polls), NoStreaming when it has no stream
+        at all (the follower stops asking)."""
         ...
 
 

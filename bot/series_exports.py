@@ -22,25 +22,11 @@ from bot.core.agenda import occurrence_date
 from bot.core.config import ChatConfig
 from bot.core.stats import EngagedPost, SeriesStats
 from bot.core.text import counted
-from bot.exports import (
-    CHART_BLUE,
-    FORMATS,
-    Format,
-    contributor_json,
-    csv_cell,
-    engaged_json,
-    engagement_counts,
-    excerpt,
-    md_escape,
-    md_link,
-    md_people,
-    page_templates,
-    person_view,
-    post_anchor,
-    safe_url,
-    svg_chart,
-    transcript_basename,
-)
+from bot.export_common import engagement_counts, safe_url
+from bot.export_data import contributor_json, csv_cell, engaged_json
+from bot.export_html import CHART_BLUE, excerpt, page_templates, person_view, post_anchor, svg_chart
+from bot.export_markdown import md_escape, md_link, md_people
+from bot.exports import FORMATS, Format, transcript_basename
 
 CSV_COLUMNS = (
     "date",

@@ -45,6 +45,7 @@ from bot.ports import (
     PermanentError,
     PostState,
     Published,
+    ServerFact,
     Skipped,
     TagPage,
     TokenRefused,
@@ -92,6 +93,16 @@ class MastodonPlatform:
         # Keys of posts sent without an answer, and when: the post may exist already.
         self._unanswered: dict[str, datetime] = {}
         self._log = (log or structlog.get_logger()).bind(platform=self.name)
+        self._streaming_url: str | None = None
+        self._streaming_warning: str | None = None
+        from bot.adapters.mastodon_streaming import HashtagStreaming
+
+        self._streaming = HashtagStreaming(
+            self._streaming_base,
+            token=token,
+            connect_timeout=settings.request_timeout.total_seconds(),
+            log=self._log,
+        )
 
     def capabilities(self) -> ServerCapabilities:
         """Detected once per process, with reads only; each fallback is logged once."""
@@ -345,14 +356,31 @@ class MastodonPlatform:
 
         account = self._verify_credentials()
         capabilities = self.capabilities()
+        streaming, streams_differently = self._streaming_facts()
         return AccountFacts(
             username=str(account["acct"]),
             bot=bool(account.get("bot")),
             max_characters=capabilities.max_characters,
-            server=server_facts(capabilities),
-            differences=differences(capabilities),
+            server=(*server_facts(capabilities), *streaming),
+            differences=(*differences(capabilities), *streams_differently),
             unknowable=UNKNOWABLE,
         )
+
+    def _streaming_facts(self) -> tuple[tuple[ServerFact, ...], tuple[str, ...]]:
+        self._streaming_base()
+        facts: list[ServerFact] = []
+        if self._streaming_warning is not None:
+            facts.append(
+                ServerFact(
+                    "streaming address",
+                    False,
+                    self._streaming_warning,
+                    fix="if that host is really the server's, name it in "
+                    "platforms.mastodon.streaming_hosts",
+                )
+            )
+        fact, difference = self._streaming.probe(self._converter())
+        return (*facts, fact), (difference,) if difference else ()
 
     def allows(self, capability: Capability) -> bool | None:
         from bot.adapters.mastodon_doctor import allows, token_scopes
@@ -405,14 +433,7 @@ class MastodonPlatform:
         return self._converter()(found)
 
     def open_stream(self, tag: str) -> EventStream:
-        from bot.adapters.mastodon_follow import open_hashtag_stream, streaming_url
-
-        return open_hashtag_stream(
-            streaming_url(self._streaming_base(), tag),
-            token=str(self.api.access_token),
-            connect_timeout=self._settings.request_timeout.total_seconds(),
-            convert=self._converter(),
-        )
+        return self._streaming.open(tag, self._converter())
 
     def _converter(self) -> Callable[[Any], Fetched]:
         # Resolved here, in the caller's thread: the stream's thread must not make requests.
@@ -421,8 +442,21 @@ class MastodonPlatform:
         return partial(to_post, home=self.home(), own_account_id=self.account_id())
 
     def _streaming_base(self) -> str:
-        # The stream may live on its own host; the instance says where.
-        return self.capabilities().streaming_url or self._settings.instance
+        # The stream may live on its own host; the instance says where (once per process),
+        # and mastodon_streaming decides whether the token may go there.
+        if self._streaming_url is None:
+            from bot.adapters.mastodon_streaming import streaming_base
+
+            base = streaming_base(
+                self._settings.instance,
+                self.capabilities().streaming_url,
+                allowed_hosts=self._settings.streaming_hosts,
+            )
+            if base.warning is not None:
+                self._log.warning("server.streaming_address_ignored", reason=base.warning)
+            self._streaming_warning = base.warning
+            self._streaming_url = base.url
+        return self._streaming_url
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

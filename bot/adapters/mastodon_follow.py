@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from bot.adapters.ratelimit_reset import reset_after
 from bot.adapters.sse import SseLost, SseRefused, SseStream
@@ -24,6 +23,7 @@ from bot.ports import (
     Skipped,
     StreamEvent,
     TagPage,
+    TokenRefused,
     TransientError,
 )
 
@@ -33,6 +33,8 @@ TAG_PAGE_SIZE = 40
 STREAM_IDLE_SECONDS = 60.0
 # Real Mastodon says "status.update"; Mastodon.py's documentation and some servers use "_".
 _EDIT_EVENTS = ("status.update", "status_update")
+# The events whose payload is a status.
+STATUS_EVENTS = ("update", *_EDIT_EVENTS)
 
 Convert = Callable[[Mapping[str, Any]], Fetched]
 
@@ -68,14 +70,6 @@ def _param(info: Any, name: str) -> str | None:
     return None
 
 
-def streaming_url(streaming_base: str, tag: str) -> str:
-    """``wss://streaming.example`` (as /api/v2/instance gives it) to the SSE hashtag URL."""
-    parts = urlsplit(streaming_base.rstrip("/"))
-    scheme = {"wss": "https", "ws": "http"}.get(parts.scheme, parts.scheme)
-    base = parts._replace(scheme=scheme).geturl()
-    return f"{base}/api/v1/streaming/hashtag?tag={quote(tag, safe='')}"
-
-
 def open_hashtag_stream(
     url: str, *, token: str, connect_timeout: float, convert: Convert
 ) -> MastodonEventStream:
@@ -103,6 +97,9 @@ def open_hashtag_stream(
             ) from None
         if exc.status >= 500 or exc.status == 408:
             raise TransientError(reason) from None
+        if exc.status == 401:
+            # The token, not the stream: no reason to think the server has no stream.
+            raise TokenRefused(reason) from None
         raise PermanentError(reason) from None
     return MastodonEventStream(sse, convert)
 
@@ -118,7 +115,7 @@ class MastodonEventStream:
                 if record.problem is not None:
                     yield BadEvent(record.problem)
                     continue
-                event = self._event(record.event, record.data)
+                event = stream_event(record.event, record.data, self._convert)
                 if event is not None:
                     yield event
         except SseLost as exc:
@@ -129,20 +126,28 @@ class MastodonEventStream:
     def close(self) -> None:
         self._sse.close()
 
-    def _event(self, name: str | None, data: str | None) -> StreamEvent | None:
-        if name == "delete":
-            post_id = (data or "").strip()
-            if not post_id or len(post_id) > 64 or any(c.isspace() for c in post_id):
-                return BadEvent("a delete event without a usable id")
-            return DeleteEvent(post_id)
-        if name != "update" and name not in _EDIT_EVENTS:
-            return None  # notifications, filters, announcements: not the follower's business
-        try:
-            status = json.loads(data or "")
-        except ValueError:
-            return BadEvent(f"an {name} event that is not JSON")
-        except RecursionError:
-            return BadEvent(f"an {name} event nested too deeply to read")
-        if not isinstance(status, dict):
-            return BadEvent(f"an {name} event that is not a status")
-        return PostEvent(self._convert(status), edited=name in _EDIT_EVENTS)
+
+def stream_event(name: str | None, data: str | None, convert: Convert) -> StreamEvent | None:
+    """One event of Mastodon's streaming API, as SSE and WebSocket both carry it: a name
+    and a payload that is a status in JSON (``update``, edits) or a bare id (``delete``)."""
+    if name == "delete":
+        post_id = (data or "").strip()
+        if not post_id or len(post_id) > 64 or any(c.isspace() for c in post_id):
+            return BadEvent("a delete event without a usable id")
+        return DeleteEvent(post_id)
+    if name not in STATUS_EVENTS:
+        return None  # notifications, filters, announcements: not the follower's business
+    try:
+        status = json.loads(data or "")
+    except ValueError:
+        return BadEvent(f"an {name} event that is not JSON")
+    except RecursionError:
+        return BadEvent(f"an {name} event nested too deeply to read")
+    return status_event(name, status, convert)
+
+
+def status_event(name: str, status: object, convert: Convert) -> StreamEvent:
+    """An ``update`` or edit event whose payload is already parsed."""
+    if not isinstance(status, dict):
+        return BadEvent(f"an {name} event that is not a status")
+    return PostEvent(convert(status), edited=name in _EDIT_EVENTS)

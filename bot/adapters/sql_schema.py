@@ -215,6 +215,18 @@ host_commands_table = Table(
     Index("ix_host_commands_occurrence", "occurrence", "state"),
 )
 
+# -- Bluesky (issue 13) -----------------------------------------------------------------------
+
+# The account's session (the SDK's export: tokens and the PDS address), per service and
+# handle: a restart refreshes it instead of logging in again. Never printed or logged.
+bluesky_sessions_table = Table(
+    "bluesky_sessions",
+    metadata,
+    Column("service", String(255), primary_key=True),
+    Column("handle", String(255), primary_key=True),
+    Column("session", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
 
 # What the worker last knew of each platform during an occurrence (bot.core.health): one row
 # per occurrence and platform, rewritten on a change, at most every few seconds.

@@ -18,14 +18,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import tweepy
 
-from bot.adapters.bounded_http import BoundedAdapter, Timeout
+from bot.adapters.x_answers import (
+    data_list,
+    epoch,
+    error_body,
+    included_users,
+    json_object,
+    messages,
+    parse_time,
+)
+from bot.adapters.x_fields import FieldRequest, Refusal
 from bot.adapters.x_post import HOME, own_post_url, to_author, to_post, x_id
+from bot.adapters.x_transport import mount_transport
 from bot.core.config_platforms import XSettings
 from bot.core.model import Author
 from bot.core.text import X_MAX_CHARACTERS, x_urls
@@ -41,10 +51,13 @@ from bot.ports import (
     TransientError,
 )
 
-# The hosts tweepy may use; both are sent to api_base.
-OFFICIAL_HOSTS = ("https://api.twitter.com", "https://api.x.com")
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "public_metrics"]
+# What a read asks for, by the names of X's OpenAPI description 2.167 (bot/adapters/x_fields.py):
+# the author and the replied-to post come with the expansions, no longer as fields.
+POST_FIELDS = ["created_at", "conversation_id", "public_metrics", "lang"]
 USER_FIELDS = ["description", "public_metrics", "protected"]
+EXPANSIONS = ["author_id", "referenced_posts"]
+# A read whose fields X refuses is asked again without them, this many times at most.
+MAX_FIELD_RETRIES = 4
 # A wait longer than this is not worth holding a post or a poll for: give up instead.
 MAX_WAIT = timedelta(seconds=MAX_RETRY_AFTER)
 # How far back a post refused as duplicate content may be the bot's own lost one.
@@ -58,47 +71,7 @@ TIMELINE = "GET /2/users/:id/tweets"
 REPOST = "POST /2/users/:id/retweets"
 UNREPOST = "DELETE /2/users/:id/retweets/:tweet_id"
 ME = "GET /2/users/me"
-
-
-class XTransport(BoundedAdapter):
-    """Sends tweepy's requests to ``base_url`` (when it is not X itself), with a timeout that
-    bounds the whole request, and a cap on the answer's size."""
-
-    def __init__(self, base_url: str | None, *, timeout: float) -> None:
-        super().__init__(deadline=timeout)
-        self._base = urlsplit(base_url) if base_url else None
-        self._timeout = timeout
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Timeout = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
-        if self._base is not None:
-            parts = urlsplit(request.url or "")
-            path = self._base.path.rstrip("/") + parts.path
-            request.url = urlunsplit(
-                (self._base.scheme, self._base.netloc, path, parts.query, parts.fragment)
-            )
-        return super().send(
-            request,
-            stream=stream,
-            timeout=self._timeout if timeout is None else timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
-
-
-def mount_transport(session: requests.Session, api_base: str, *, timeout: float) -> None:
-    official = api_base.rstrip("/") in OFFICIAL_HOSTS
-    transport = XTransport(None if official else api_base, timeout=timeout)
-    for host in OFFICIAL_HOSTS:
-        session.mount(host, transport)
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -123,6 +96,14 @@ class _Refused(PermanentError):
     def __init__(self, reason: str, *, duplicate: bool) -> None:
         super().__init__(reason)
         self.duplicate = duplicate
+
+
+class _BadRequest(PermanentError):
+    """X answered 400; the body may name the parameters or values it refused."""
+
+    def __init__(self, reason: str, body: dict[str, Any]) -> None:
+        super().__init__(reason)
+        self.body = body
 
 
 class _NoAnswer(TransientError):
@@ -167,6 +148,18 @@ class XPlatform:
         self._blocked_until: dict[str, tuple[datetime, str]] = {}
         # Occurrences in which X refused a reply: the rest of their posts stand alone.
         self._standalone: set[str] = set()
+        # Per read, the fields X accepts (narrowed when it refuses one).
+        self._fields = {
+            SEARCH: FieldRequest(
+                {
+                    "post.fields": POST_FIELDS[:],
+                    "expansions": EXPANSIONS[:],
+                    "user.fields": USER_FIELDS[:],
+                }
+            ),
+            TIMELINE: FieldRequest({"post.fields": ["created_at"]}),
+            ME: FieldRequest({"user.fields": USER_FIELDS[:]}),
+        }
 
     # -- posting -------------------------------------------------------------------------
 
@@ -216,7 +209,7 @@ class XPlatform:
             self.meter.settle_post(hold, "refused")
             raise
         self.meter.settle_post(hold, "created")
-        data = _json(response).get("data")
+        data = json_object(response).get("data")
         post_id = x_id(data.get("id")) if isinstance(data, dict) else None
         if post_id is None:
             raise PermanentError("X created the post but its answer names no id")
@@ -241,22 +234,18 @@ class XPlatform:
         )
         posts: list[dict[str, Any]] = []
         try:
-            response = self._call(
+            response = self._read(
                 TIMELINE,
-                lambda: self.client.get_users_tweets(
-                    self._require_own_id(),
-                    max_results=hold.page,
-                    tweet_fields=["created_at"],
-                    user_auth=True,
-                ),
+                f"/2/users/{self._require_own_id()}/tweets",
+                {"max_results": hold.page},
             )
-            posts = _data_list(_json(response))
+            posts = data_list(json_object(response))
         finally:
             self.meter.settle_read(hold, posts=len(posts), authors=())
         wanted = normalized(text)
         for post in posts:
             post_id = x_id(post.get("id"))
-            created = _parse_time(post.get("created_at"))
+            created = parse_time(post.get("created_at"))
             if post_id is None or created is None or created < since:
                 continue
             if normalized(str(post.get("text", ""))) == wanted:
@@ -284,31 +273,27 @@ class XPlatform:
         start_time: datetime | None,
     ) -> SearchPage:
         """One page of search/recent, newest first, as large as the budget allows."""
+        # Known before the first read: without it the bot's own posts would be filed as
+        # answers and their conversations (the untagged replies) never searched.
+        own_id = self._require_own_id()
         hold = self.meter.hold_read(largest=100, smallest=10, authors=True, recovery=False)
         body: dict[str, Any] = {}
         try:
-            response = self._call(
-                SEARCH,
-                lambda: self.client.search_recent_tweets(
-                    query,
-                    max_results=hold.page,
-                    since_id=since_id,
-                    until_id=until_id,
-                    start_time=start_time if since_id is None else None,
-                    tweet_fields=TWEET_FIELDS,
-                    expansions=["author_id"],
-                    user_fields=USER_FIELDS,
-                    user_auth=True,
-                ),
-                reads=True,
-            )
-            body = _json(response)
+            params: dict[str, Any] = {"query": query, "max_results": hold.page}
+            if since_id is not None:
+                params["since_id"] = since_id
+            elif start_time is not None:
+                params["start_time"] = start_time.astimezone(UTC).strftime(_TIME_FORMAT)
+            if until_id is not None:
+                params["until_id"] = until_id
+            response = self._read(SEARCH, "/2/tweets/search/recent", params, reads=True)
+            body = json_object(response)
         finally:
-            tweets, users = _data_list(body), _included_users(body)
+            tweets, users = data_list(body), included_users(body)
             self.meter.settle_read(hold, posts=len(tweets), authors=list(users))
         meta = body.get("meta")
         meta = meta if isinstance(meta, dict) else {}
-        items = [to_post(t, users, own_user_id=self._own_id) for t in tweets]
+        items = [to_post(t, users, own_user_id=own_id) for t in tweets]
         return SearchPage(
             items=items,
             newest_id=x_id(meta.get("newest_id")),
@@ -328,10 +313,8 @@ class XPlatform:
                 hold = self.meter.hold_read(largest=1, smallest=1, authors=True, recovery=False)
                 data: Any = None
                 try:
-                    response = self._call(
-                        ME, lambda: self.client.get_me(user_fields=USER_FIELDS, user_auth=True)
-                    )
-                    data = _json(response).get("data")
+                    response = self._read(ME, "/2/users/me", {})
+                    data = json_object(response).get("data")
                 finally:
                     user = [str(data.get("id"))] if isinstance(data, dict) else []
                     self.meter.settle_read(hold, posts=0, authors=user)
@@ -341,13 +324,21 @@ class XPlatform:
                     self._own = to_author(data)
                 except ValueError as exc:
                     raise PermanentError(str(exc)) from None
+                self._own_id = self._own.id
             return self._own
 
     def boost(self, post_id: str) -> Published:
         """Repost once; X answers a repeat with success and keeps one repost."""
         hold = self.meter.hold_repost()
         try:
-            self._call(REPOST, lambda: self.client.retweet(post_id, user_auth=True))
+            # The path names the bot by the id X gave (tweepy would take the token's prefix).
+            route = f"/2/users/{self._require_own_id()}/retweets"
+            self._call(
+                REPOST,
+                lambda: self.client.request(
+                    "POST", route, json={"tweet_id": post_id}, user_auth=True
+                ),
+            )
         except _NoAnswer:
             self.meter.settle_repost(hold, "unknown")
             raise
@@ -369,6 +360,33 @@ class XPlatform:
         if self._own_id is None:
             self._own_id = self.own_author().id
         return self._own_id
+
+    def _read(
+        self, endpoint: str, route: str, params: dict[str, Any], *, reads: bool = False
+    ) -> requests.Response:
+        """A GET with the fields X accepts for it: a 400 naming some of them is logged, and
+        the read asked again without them (or with their older names)."""
+        fields = self._fields[endpoint]
+        for _ in range(MAX_FIELD_RETRIES):
+            query = {**params, **fields.query()}
+            try:
+                return self._call(
+                    endpoint,
+                    partial(self.client.request, "GET", route, params=query, user_auth=True),
+                    reads=reads,
+                )
+            except _BadRequest as refused:
+                changes = fields.refuse(Refusal.from_body(refused.body))
+                if not changes:
+                    raise
+                self._log.warning(
+                    "x.fields_refused",
+                    endpoint=endpoint,
+                    reason=refused.reason,
+                    changes=changes,
+                    action="asking again with the fields X accepts",
+                )
+        raise PermanentError(f"X keeps refusing the fields of {endpoint}")
 
     def _call(
         self,
@@ -397,10 +415,10 @@ class XPlatform:
         """Remember when a window is used up: when it resets, and which window it is."""
         exhausted = []
         if headers.get("x-rate-limit-remaining") == "0":
-            exhausted.append((_epoch(headers.get("x-rate-limit-reset")), "the 15-minute window"))
+            exhausted.append((epoch(headers.get("x-rate-limit-reset")), "the 15-minute window"))
         if headers.get("x-user-limit-24hour-remaining") == "0":
             exhausted.append(
-                (_epoch(headers.get("x-user-limit-24hour-reset")), "the 24-hour post limit")
+                (epoch(headers.get("x-user-limit-24hour-reset")), "the 24-hour post limit")
             )
         known = [(until, window) for until, window in exhausted if until is not None]
         if not known:
@@ -423,8 +441,8 @@ class XPlatform:
         except tweepy.TooManyRequests as exc:
             raise self._too_many(endpoint, exc.response) from None
         except tweepy.Forbidden as exc:
-            reason = _messages(exc)
-            body = _body(exc.response)
+            reason = messages(exc)
+            body = error_body(exc.response)
             if reads and str(body.get("type", "")).endswith("/problems/client-forbidden"):
                 raise ReadingRefused(
                     f"X refuses {endpoint} to this app's access level: {reason}", cause="access"
@@ -437,15 +455,19 @@ class XPlatform:
                 "X refused the credentials (401): check X_API_KEY, X_API_SECRET, "
                 "X_ACCESS_TOKEN and X_ACCESS_SECRET (or the names in platforms.x)"
             ) from None
+        except tweepy.BadRequest as exc:
+            raise _BadRequest(
+                f"X refused {endpoint} (400): {messages(exc)}", error_body(exc.response)
+            ) from None
         except tweepy.TwitterServerError as exc:
-            raise _NoAnswer(f"X failed {endpoint}: {_messages(exc)}") from None
+            raise _NoAnswer(f"X failed {endpoint}: {messages(exc)}") from None
         except tweepy.HTTPException as exc:
-            raise PermanentError(f"X refused {endpoint}: {_messages(exc)}") from None
+            raise PermanentError(f"X refused {endpoint}: {messages(exc)}") from None
         except requests.RequestException as exc:
             raise _NoAnswer(f"X unreachable ({endpoint}): {type(exc).__name__}") from None
 
     def _too_many(self, endpoint: str, response: requests.Response) -> PlatformError:
-        body = _body(response)
+        body = error_body(response)
         if str(body.get("type", "")).endswith("/problems/usage-capped"):
             return ReadingRefused(
                 f"X's usage cap is reached ({body.get('detail', 'UsageCapExceeded')})",
@@ -456,67 +478,3 @@ class XPlatform:
             return TransientError(f"X's rate limit for {endpoint} (429, no reset time)")
         until, window = blocked
         return self._wait(endpoint, until, f"429 Too Many Requests, {window} is used up")
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        raise TransientError(f"X answered {response.status_code} with no readable JSON") from None
-    if not isinstance(body, dict):
-        raise TransientError("X answered with JSON that is not an object")
-    return body
-
-
-def _body(response: requests.Response | None) -> dict[str, Any]:
-    if response is None:
-        return {}
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _data_list(body: dict[str, Any]) -> list[dict[str, Any]]:
-    data = body.get("data")
-    if not isinstance(data, list):
-        return []
-    return [item for item in data if isinstance(item, dict)]
-
-
-def _included_users(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    includes = body.get("includes")
-    users = includes.get("users") if isinstance(includes, dict) else None
-    if not isinstance(users, list):
-        return {}
-    out = {}
-    for user in users:
-        if isinstance(user, dict):
-            user_id = x_id(user.get("id"))
-            if user_id is not None:
-                out[user_id] = user
-    return out
-
-
-def _messages(exc: tweepy.HTTPException) -> str:
-    messages = [str(m) for m in getattr(exc, "api_messages", []) if m]
-    status = getattr(exc.response, "status_code", "?")
-    return "; ".join(messages)[:500] if messages else f"HTTP {status}"
-
-
-def _epoch(value: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

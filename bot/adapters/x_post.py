@@ -54,14 +54,19 @@ def own_post_url(post_id: str) -> str:
 
 
 def to_post(
-    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, own_user_id: str | None
+    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, own_user_id: str
 ) -> Fetched:
-    """The post, or why it is not kept. ``users`` maps author ids to the included users."""
+    """The post, or why it is not kept. ``users`` maps author ids to the included users.
+    ``own_user_id`` must be known: without it the bot's posts would pass for answers."""
+    if x_id(own_user_id) is None:
+        raise ValueError("the bot's own X user id must be known before reading posts")
     post_id = x_id(tweet.get("id"))
     if post_id is None:
         return Skipped(None, "malformed: no usable id", expected=False)
     try:
-        in_reply_to, reposted = _references(tweet.get("referenced_tweets"))
+        # X's description 2.167 calls the list referenced_posts; older answers referenced_tweets.
+        references = tweet.get("referenced_posts", tweet.get("referenced_tweets"))
+        in_reply_to, reposted = _references(references)
         if reposted:
             return Skipped(post_id, "a repost, not a post", in_reply_to)
         text = tweet.get("text")
@@ -94,9 +99,9 @@ def to_post(
             conversation_id=x_id(tweet.get("conversation_id")),
             language=language_tag(tweet.get("lang")),
             replies=count_or_zero(metrics.get("reply_count")),
-            boosts=count_or_zero(metrics.get("retweet_count")),
+            boosts=count_or_zero(metrics.get("repost_count", metrics.get("retweet_count"))),
             favourites=count_or_zero(metrics.get("like_count")),
-            is_own=own_user_id is not None and author.id == own_user_id,
+            is_own=author.id == own_user_id,
         )
     except Malformed as exc:
         return Skipped(post_id, f"malformed: {exc}", expected=False)
@@ -110,11 +115,11 @@ def _references(value: Any) -> tuple[str | None, bool]:
     if value is None:
         return None, False
     if not isinstance(value, list):
-        raise Malformed("referenced_tweets is not a list")
+        raise Malformed("referenced_posts is not a list")
     in_reply_to, reposted = None, False
     for ref in value[:8]:
         if not isinstance(ref, Mapping):
-            raise Malformed("a referenced tweet is not an object")
+            raise Malformed("a referenced post is not an object")
         kind, ref_id = ref.get("type"), x_id(ref.get("id"))
         if kind == "retweeted":
             reposted = True

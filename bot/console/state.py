@@ -23,7 +23,7 @@ from bot.core.health import PlatformHealth
 from bot.core.model import ArchivedPost
 from bot.core.steering import HostCommand, Steered, steer
 from bot.core.transcript import author_key
-from bot.exports import clean_post_html, iso_utc, safe_url
+from bot.export_common import clean_post_html, iso_utc, safe_url
 from bot.ports import BoostDecision, CurationStore, HostCommands, Ledger, LedgerEntry
 
 # Posts listed on the page: a host reads the newest; the transcript keeps them all.

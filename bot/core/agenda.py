@@ -16,7 +16,26 @@ from bot.core.config_fields import parse_weekly
 from bot.core.durations import format_duration
 from bot.core.text import fill, with_hashtag
 
+# What a rehearsal's times are rounded to, back in chat time.
+_REPLAY_RESOLUTION = timedelta(milliseconds=10)
+
 PostKind = Literal["reminder", "intro", "question", "closing", "wrapup", "host"]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A rehearsal's time: the chat planned from ``planned``, played from ``origin`` ``speed``
+    times faster. What a rehearsal reports (transcript, numbers, chart) is in chat time."""
+
+    origin: datetime
+    planned: datetime
+    speed: float
+
+    def chat_time(self, moment: datetime) -> datetime:
+        # The compressed clock is precise to a microsecond, that is to ``speed`` microseconds
+        # of chat time (3.6 ms at most): rounded, a post planned on the second stays on it.
+        offset = (moment - self.origin) * self.speed
+        return self.planned + round(offset / _REPLAY_RESOLUTION) * _REPLAY_RESOLUTION
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,14 @@ class Occurrence:
     date: str  # the local date, ISO: it names the occurrence in keys and files
     start: datetime  # aware, UTC
     end: datetime  # aware, UTC
+    replay: Replay | None = None  # a rehearsal's: its times are compressed
+
+    def as_planned(self) -> Occurrence:
+        """The occurrence at its planned times (a rehearsal's, back in chat time)."""
+        if self.replay is None:
+            return self
+        chat_time = self.replay.chat_time
+        return replace(self, start=chat_time(self.start), end=chat_time(self.end), replay=None)
 
     @property
     def id(self) -> str:

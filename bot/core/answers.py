@@ -2,9 +2,15 @@
 
 In order of trust: the post replies, directly or down a reply chain, to the bot's post of
 question n; or it starts with ``An`` / ``A n`` / ``A.n`` (any case); or, failing both, it was
-posted while question n was the latest one asked. A reply to the bot's other posts (the
-intro, the closing) answers no question unless it says so with a prefix: it is an
-introduction or a thank-you, whatever the clock says.
+posted in question n's window. A reply to the bot's other posts (the intro, the closing)
+answers no question unless it says so with a prefix: it is an introduction or a thank-you,
+whatever the clock says.
+
+A question's window runs from when its post actually went out (the ledger's ``published_at``)
+to when the next one did: a question that goes out late leaves the previous window open until
+it does. Capture files posts by these windows and the curator considers the posts of the
+current one, so what is filed under a question is what is considered for it (``answer_windows``
+is the one place that says where windows begin and end).
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.core.model import AnswerRule, ArchivedPost
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 # Replies start with the mentions the platform adds, and some people lead with the tag.
 _LEADING_TAGS = re.compile(r"^(?:\s*[@#][\w.@-]+)+")
@@ -26,7 +34,7 @@ _PREFIX = re.compile(r"^\s*a\s*\.?\s*(\d{1,3})(?!\d)", re.IGNORECASE)
 class AskedQuestion:
     number: int
     at: datetime  # when it went out (or, until then, when it is planned)
-    post_id: str | None = None  # the bot's post of it, once published
+    post_id: str | None = None  # the bot's post of it, once published: asked from then on
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,10 @@ class AnswerKey:
     questions: tuple[AskedQuestion, ...]
     closes_at: datetime | None = None  # the last question's window ends here (the closing)
     other_posts: frozenset[str] = field(default_factory=frozenset)  # intro, closing, ...
+    opens_at: datetime | None = None  # when the intro went out: the introductions' window
+    # Set while the closing (planned at closes_at) has not gone out: the last window stays
+    # open until it does, but not past this (the end of the chat).
+    open_until: datetime | None = None
 
     def question_of_post(self, post_id: str) -> int | None:
         for question in self.questions:
@@ -54,15 +66,48 @@ def prefix_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+@dataclass(frozen=True)
+class Window:
+    """The stretch of the chat a question owns: from its post to the next one.
+
+    Number 0 is the intro's (introductions before Q1). ``end`` is when the next question went
+    out or, until it has, when it is planned (the curator paces its boosts over that); while
+    the next one has not gone out the window stays open past ``end``, up to ``stop``."""
+
+    number: int
+    start: datetime
+    end: datetime
+    stop: datetime
+
+    def contains(self, when: datetime) -> bool:
+        return self.start <= when < self.stop
+
+
+def answer_windows(key: AnswerKey) -> list[Window]:
+    """The windows of the intro and of every question asked, by when their posts went out."""
+    closes = key.closes_at or _NEVER
+    stops = max(closes, key.open_until) if key.open_until is not None else closes
+    asked = [(q.number, q.at) for q in key.questions if q.post_id is not None]
+    opened = [(0, key.opens_at)] if key.opens_at is not None else []
+    marks = sorted([*opened, *asked], key=lambda mark: mark[1])
+    windows = []
+    for i, (number, start) in enumerate(marks):
+        if start >= stops:
+            break
+        if i + 1 < len(marks):
+            end = min(marks[i + 1][1], stops)
+            windows.append(Window(number, start, end, end))
+            continue
+        waiting = [q.at for q in key.questions if q.post_id is None and q.number > number]
+        end = min([*waiting, closes])
+        windows.append(Window(number, start, max(end, start), stops))
+    return windows
+
+
 def window_question(key: AnswerKey, at: datetime) -> int | None:
-    """The latest question asked at or before ``at``, if its window is still open then."""
-    current = None
-    for question in sorted(key.questions, key=lambda q: q.at):
-        if question.at <= at:
-            current = question.number
-    if current is None or (key.closes_at is not None and at >= key.closes_at):
-        return None
-    return current
+    """The question whose window holds ``at`` (the intro's holds none)."""
+    window = next((w for w in answer_windows(key) if w.contains(at)), None)
+    return window.number if window is not None and window.number else None
 
 
 def answer_for(

@@ -12,7 +12,13 @@ from bot.core.budget import budget_problems, wrapup_estimate
 from bot.core.config import ChatConfig
 from bot.core.durations import format_duration
 from bot.core.problems import Loc, Problem
-from bot.core.text import PLACEHOLDERS, X_MAX_CHARACTERS, length_for, unknown_placeholders
+from bot.core.text import (
+    BLUESKY_MAX_GRAPHEMES,
+    PLACEHOLDERS,
+    X_MAX_CHARACTERS,
+    length_for,
+    unknown_placeholders,
+)
 
 
 def check(config: ChatConfig, *, limits: dict[str, int] | None = None) -> list[Problem]:
@@ -35,6 +41,8 @@ def platform_limits(config: ChatConfig) -> dict[str, int]:
         limits["mastodon"] = config.platforms.mastodon.max_characters
     if config.platforms.x is not None:
         limits["x"] = X_MAX_CHARACTERS
+    if config.platforms.bluesky is not None:
+        limits["bluesky"] = BLUESKY_MAX_GRAPHEMES
     return limits
 
 
@@ -232,7 +240,11 @@ def _reference_start(config: ChatConfig) -> datetime:
     return config.chat.start or datetime(2026, 9, 30, 20, 0)
 
 
-_COUNTING = {"x": "on X, CJK characters and emoji count 2 and "}
+_COUNTING = {
+    "x": "on X, CJK characters and emoji count 2 and URLs count 23",
+    "bluesky": "Bluesky counts graphemes: an emoji or an accented letter is 1, a URL counts "
+    "in full",
+}
 
 
 def _lengths(config: ChatConfig, overrides: dict[str, int]) -> list[Problem]:
@@ -250,8 +262,9 @@ def _lengths(config: ChatConfig, overrides: dict[str, int]) -> list[Problem]:
                     locs[post.slot],
                     f"{_post_name(post)} is {length} characters on {post.platform}, over its "
                     f"limit of {limit}",
-                    f"shorten it by {length - limit} ({_COUNTING.get(post.platform, '')}"
-                    "URLs count 23; the hashtag is added if missing)",
+                    f"shorten it by {length - limit} "
+                    f"({_COUNTING.get(post.platform, 'URLs count 23')}; "
+                    "the hashtag is added if missing)",
                 )
             )
     return problems

@@ -13,6 +13,18 @@ from pydantic_core import PydanticCustomError
 
 from bot.core.config_fields import ConfigModel, Duration, EnvName, InstanceUrl
 
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def _streaming_host(value: str) -> str:
+    if not _HOST.fullmatch(value.lower()):
+        raise PydanticCustomError(
+            "streaming_host",
+            "'{value}' is not a host name",
+            {"value": value, "hint": "write the host alone, like streaming.example.social"},
+        )
+    return value.lower()
+
 
 class MastodonSettings(ConfigModel):
     instance: InstanceUrl
@@ -25,6 +37,11 @@ class MastodonSettings(ConfigModel):
     )
     visibility: Literal["public", "unlisted"] = "public"
     request_timeout: Duration = timedelta(seconds=10)
+    streaming_hosts: list[Annotated[str, AfterValidator(_streaming_host)]] = Field(
+        default_factory=list,
+        description="Hosts besides the instance's own (and its subdomains) that may "
+        "receive the token when the server names them as its streaming address.",
+    )
 
 
 X_API = "https://api.x.com"
@@ -125,9 +142,43 @@ class XSettings(ConfigModel):
         return self
 
 
+BLUESKY_SERVICE = "https://bsky.social"
+# A Bluesky handle is a domain name (RFC 1035 labels, at least two; no @ in front).
+_BLUESKY_HANDLE = re.compile(
+    r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def _bluesky_handle(value: str) -> str:
+    handle = value.strip().removeprefix("@").lower()
+    if not _BLUESKY_HANDLE.match(handle):
+        raise PydanticCustomError(
+            "bluesky_handle",
+            "'{value}' is not a Bluesky handle",
+            {
+                "value": value,
+                "hint": "write the account's handle as a domain name, like "
+                "hexichat.bsky.social (no @, no https://)",
+            },
+        )
+    return handle
+
+
+class BlueskySettings(ConfigModel):
+    service: InstanceUrl = Field(
+        default=BLUESKY_SERVICE,
+        description="The account's PDS or the entryway that knows it (bsky.social for most).",
+    )
+    handle: Annotated[str, AfterValidator(_bluesky_handle)]
+    # The name of a variable, not a secret: an app password from Settings > App passwords.
+    app_password_env: EnvName = "BLUESKY_APP_PASSWORD"  # noqa: S105
+    request_timeout: Duration = timedelta(seconds=10)
+
+
 class Platforms(ConfigModel):
     mastodon: MastodonSettings | None = None
     x: XSettings | None = None
+    bluesky: BlueskySettings | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> Platforms:

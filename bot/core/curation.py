@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.core.agenda import PlannedPost
+from bot.core.answers import Window
 from bot.core.config_boost import Boost
 from bot.core.html_text import html_to_text
 from bot.core.model import ArchivedPost
@@ -287,20 +287,6 @@ class DoneBoost:
     always: bool = False
 
 
-@dataclass(frozen=True)
-class Window:
-    """The stretch of the chat a question owns: from its post to the next one.
-
-    Number 0 is the intro (introductions before Q1)."""
-
-    number: int
-    start: datetime
-    end: datetime
-
-    def contains(self, when: datetime) -> bool:
-        return self.start <= when < self.end
-
-
 def current_window(windows: Sequence[Window], now: datetime) -> Window | None:
     return next((w for w in windows if w.contains(now)), None)
 
@@ -320,8 +306,10 @@ def paced_allowance(window: Window, now: datetime, cap: int) -> int:
     way in, the second halfway, the third at three quarters.
     """
     length = window.end - window.start
-    if cap <= 0 or length <= timedelta(0):
+    if cap <= 0:
         return 0
+    if length <= timedelta(0):
+        return cap  # the next question is overdue: the whole window has passed as planned
     elapsed = min(max(now - window.start, timedelta(0)), length)
     return min(cap, int(elapsed * (cap + 1) / length))
 
@@ -396,30 +384,6 @@ def read_mention(text: str, *, from_host: bool) -> Reading:
     if _STOP.search(body):
         return Reading("stop")
     return Reading("none")
-
-
-_WINDOW_KINDS = ("intro", "question", "closing")
-
-
-def question_windows(agenda: Sequence[PlannedPost], platform: str, end: datetime) -> list[Window]:
-    """The windows of an occurrence on one platform: the intro's, then each question's, up
-    to the closing post (or the end of the chat)."""
-    marks = sorted(
-        (
-            p
-            for p in agenda
-            if p.platform == platform and p.kind in ("intro", "question", "closing")
-        ),
-        key=lambda p: p.at,
-    )
-    windows = []
-    for i, post in enumerate(marks):
-        if post.kind == "closing":
-            break
-        until = marks[i + 1].at if i + 1 < len(marks) else end
-        number = 0 if post.kind == "intro" else post.number or 0
-        windows.append(Window(number, post.at, until))
-    return windows
 
 
 def mention_of(handle: str, home: str) -> str:

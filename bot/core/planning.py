@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.agenda import Occurrence, Plan, build_agenda, compress, next_occurrence
+from bot.core.agenda import Occurrence, Plan, Replay, build_agenda, compress, next_occurrence
 from bot.core.config import ChatConfig
 from bot.core.problems import ConfigError, Problem
 from bot.core.wrapup import wrapup_delay
@@ -28,14 +28,16 @@ def next_plan(config: ChatConfig, now: datetime) -> Plan:
 
 def rehearsal_plan(config: ChatConfig, *, origin: datetime, speed: float) -> Plan:
     """The next occurrence replayed from ``origin``, ``speed`` times faster."""
-    occurrence, agenda = next_plan(config, origin)
-    agenda = compress(agenda, origin=origin, speed=speed)
+    occurrence, planned = next_plan(config, origin)
+    agenda = compress(planned, origin=origin, speed=speed)
     start = min(p.at for p in agenda if p.kind == "intro")
+    first = min(p.at for p in planned if p.kind != "reminder")  # compress's origin
     rehearsed = Occurrence(
         chat_id=occurrence.chat_id,
         date=occurrence.date,
         start=start,
         end=start + config.chat.duration / speed,
+        replay=Replay(origin=origin, planned=first, speed=speed),
     )
     return rehearsed, agenda
 

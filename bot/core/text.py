@@ -76,11 +76,26 @@ def x_urls(text: str) -> list[str]:
     return [str(url) for url in extract_urls(text)]
 
 
+# Bluesky's limit: a post's text holds at most 300 graphemes (and 3000 UTF-8 bytes).
+BLUESKY_MAX_GRAPHEMES = 300
+BLUESKY_MAX_BYTES = 3000
+
+
+def bluesky_length(text: str) -> int:
+    """Length as Bluesky counts it: extended grapheme clusters (a flag, a family emoji or a
+    letter with combining accents is one), URLs at their full length."""
+    import regex
+
+    return len(regex.findall(r"\X", text))
+
+
 def length_for(platform: str, text: str) -> int:
     if platform == "mastodon":
         return mastodon_length(text)
     if platform == "x":
         return x_length(text)
+    if platform == "bluesky":
+        return bluesky_length(text)
     # The console shows everything; count plain characters.
     return len(text)
 

@@ -15,7 +15,7 @@ from bot.core.checks import platform_limits
 from bot.core.config import ChatConfig
 from bot.core.links import checked_handle, vouched_post_url
 from bot.core.stats import EngagedPost, Stats
-from bot.core.text import X_MAX_CHARACTERS, counted, x_length
+from bot.core.text import BLUESKY_MAX_GRAPHEMES, X_MAX_CHARACTERS, counted, x_length
 
 # Between two parts of one post.
 _SEPARATOR = "\n\n"
@@ -43,7 +43,13 @@ def wrapup_thread(
     """The wrap-up posts of every platform (``platforms``: the chat's by default), in
     thread order; ``limits`` overrides the platforms' post length limits."""
     # A platform asked for but not configured (a preview) gets that platform's usual limit.
-    known = {"mastodon": 500, "x": X_MAX_CHARACTERS, **platform_limits(config), **(limits or {})}
+    known = {
+        "mastodon": 500,
+        "x": X_MAX_CHARACTERS,
+        "bluesky": BLUESKY_MAX_GRAPHEMES,
+        **platform_limits(config),
+        **(limits or {}),
+    }
     at = wrapup_time(config, occurrence)
     posts: list[PlannedPost] = []
     for platform in platforms or config.platforms.names():

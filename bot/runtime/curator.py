@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.answers import Window, answer_windows
 from bot.core.config import ChatConfig
 from bot.core.curation import (
     AUTHOR_POLICY,
@@ -28,14 +29,12 @@ from bot.core.curation import (
     Offered,
     Reading,
     Scored,
-    Window,
     account_address,
     assess,
     current_window,
     eligibility,
     mention_of,
     offer_text,
-    question_windows,
     read_mention,
     score,
     select,
@@ -61,7 +60,7 @@ from bot.ports import (
     Published,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import follow_window
+from bot.runtime.follower import follow_window, ledger_answer_key
 from bot.runtime.refresh import MAX_REFRESH, Refresher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
@@ -141,18 +140,17 @@ class Curator:
             margin=self._config.follow.margin,
             after=self._config.wrapup.after,
         )
-        windows = question_windows(agenda, self._name, occurrence.end)
         log = self._log.bind(occurrence=occurrence.id)
         if not wait_until(self._clock, self._stop, active.start):
             return
         if self._clock.now() >= active.end:
             return
-        log.info("curate.start", mode=self._rules.mode, windows=len(windows))
+        log.info("curate.start", mode=self._rules.mode)
         while not self._stop.is_set():
-            if self._agenda_now is not None:
-                windows = question_windows(self._agenda_now(), self._name, occurrence.end)
+            # The agenda as the hosts steer it, if they may: its questions not out yet.
+            current = agenda if self._agenda_now is None else self._agenda_now()
             try:
-                self.tick(occurrence, windows)
+                self.tick(occurrence, self.windows(occurrence, current))
             except ShutdownRequested:
                 break
             except PlatformError as exc:
@@ -164,6 +162,12 @@ class Curator:
                 break
             self._stop.wait(self._rules.tick.total_seconds())
         log.info("curate.end", stopped_early=self._stop.is_set())
+
+    def windows(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> list[Window]:
+        """The windows as capture files posts by: from when each question actually went out
+        (the ledger), read again at every tick since a late question moves them."""
+        key, _ = ledger_answer_key(self._ledger, occurrence, agenda, self._name)
+        return answer_windows(key)
 
     def tick(self, occurrence: Occurrence, windows: Sequence[Window]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -182,7 +186,7 @@ class Curator:
             self._name,
             question=window.number,
             start=window.start,
-            end=window.end,
+            end=window.stop,
             limit=MAX_REFRESH + len(entries),
         )
         candidates = self._refresher.candidates([p for p in posts if p.id not in entries])

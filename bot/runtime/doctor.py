@@ -27,6 +27,14 @@ _FIXES: dict[str, dict[str, str]] = {
         "(Preferences > Development), then export the new access token",
         "bot": "tick 'This is an automated account' in Preferences > Public profile",
     },
+    "bluesky": {
+        "token": "create an app password (Bluesky: Settings > Privacy and security > App "
+        "passwords) and export it in the variable app_password_env names; check the handle "
+        "and the service in the chat file",
+        "scope": "create a new app password and export it",
+        "bot": "add the self-label 'bot' to the account's profile record "
+        "(app.bsky.actor.profile, labels)",
+    },
     "*": {
         "token": "export a valid access token for the bot account",
         "scope": "give the token permission to read, post and boost",

@@ -43,6 +43,7 @@ from bot.ports import (
     HashtagSource,
     HealthStore,
     Ledger,
+    NoStreaming,
     PermanentError,
     PlatformError,
     PostEvent,
@@ -77,6 +78,8 @@ MAX_IDLE_SECONDS = 0.5
 SETTLE_AHEAD = timedelta(minutes=1)
 # A process restarted after the window closed still settles, if not too late.
 SETTLE_LATE_LIMIT = timedelta(hours=6)
+# The ledger's questions are read again at least this often.
+KEY_MAX_AGE = timedelta(seconds=1)
 # Kinds of the bot's posts whose replies belong to the chat.
 _REPLIED_KINDS = ("intro", "question", "closing")
 
@@ -131,6 +134,7 @@ def ledger_answer_key(
     others: set[str] = set()
     replied: list[str] = []
     closes_at = occurrence.end
+    opens_at = open_until = None
     for post in agenda:
         if post.platform != platform:
             continue
@@ -143,9 +147,18 @@ def ledger_answer_key(
             others.add(remote_id)
         if post.kind == "closing":
             closes_at = at
+            open_until = None if entry else occurrence.end
+        if post.kind == "intro" and remote_id:
+            opens_at = at
         if remote_id and post.kind in _REPLIED_KINDS:
             replied.append(remote_id)
-    key = AnswerKey(tuple(questions), closes_at=closes_at, other_posts=frozenset(others))
+    key = AnswerKey(
+        tuple(questions),
+        closes_at=closes_at,
+        other_posts=frozenset(others),
+        opens_at=opens_at,
+        open_until=open_until,
+    )
     return key, replied
 
 
@@ -402,6 +415,16 @@ class _Capture:
             else:
                 self._schedule_reconnect(now, exc.reason)
             return
+        except NoStreaming as exc:
+            # Nothing to ask again: poll until the window closes.
+            self.stream_schedule.due = self.window.end
+            self.health.mode("polling", exc.reason)
+            self.log.warning(
+                "follow.polling",
+                reason=exc.reason,
+                poll_every_s=self.settings.poll_interval.total_seconds(),
+            )
+            return
         except PermanentError as exc:
             self.stream_schedule.due = now + STREAM_REFUSED_RETRY
             self.health.mode("polling", exc.reason)
@@ -647,7 +670,7 @@ class _Capture:
     def _answer(self, post: ArchivedPost) -> Answer:
         if post.is_own:
             return NO_ANSWER
-        key = self._answer_key()
+        key = self._answer_key(made_at=post.created_at)
         chain = self._chain(post.in_reply_to, key)
         answer = answer_for(key, text=post.text, created_at=post.created_at, reply_chain=chain)
         if answer[1] != "reply" and post.in_reply_to is not None:
@@ -685,9 +708,13 @@ class _Capture:
 
     # -- what the ledger says about the bot's posts ------------------------------------------
 
-    def _answer_key(self) -> AnswerKey:
+    def _answer_key(self, *, made_at: datetime | None = None) -> AnswerKey:
+        """The ledger's questions, read again each second, and for a post made since the last
+        reading (a question may have gone out in between: its window opened then). Streamed
+        posts are new, so that is a small read of the ledger for most of them."""
         now = self.clock.now()
-        if self._key is None or now - self._key_at >= timedelta(seconds=1):
+        stale = made_at is not None and made_at >= self._key_at
+        if self._key is None or stale or now - self._key_at >= KEY_MAX_AGE:
             self._key, self._own_ids = self._read_ledger()
             self._key_at = now
         return self._key

@@ -83,10 +83,14 @@ def gather(
     curation: CurationStore,
     history: ArchiveHistory,
 ) -> ExportContext:
-    """Everything the transcript and the wrap-up say about one occurrence."""
+    """Everything the transcript and the wrap-up say about one occurrence.
+
+    A rehearsal's is reported as the chat will be: its compressed times are put back in chat
+    time here, the one place every file, number and chart of the report comes from."""
     transcript = _transcript(
         config, occurrence, archive=archive, ledger=ledger, opted_out=set(curation.optouts())
     )
+    occurrence = occurrence.as_planned()
     # Occurrence ids are chat/ISO-date, so "before" in text order is before in time.
     earlier = history.returning_authors(config.chat.id, before=occurrence.id)
     boosted = {
@@ -140,6 +144,16 @@ def _transcript(
         if entry.state == "done" and entry.remote_id
     }
     posts = archive.posts(occurrence.id)
+    replay = occurrence.replay
+    if replay is not None:
+        posts = [
+            replace(
+                p,
+                created_at=replay.chat_time(p.created_at),
+                edited_at=p.edited_at and replay.chat_time(p.edited_at),
+            )
+            for p in posts
+        ]
     questions = questions_from_agenda(
         build_agenda(config, occurrence),
         published,

@@ -1,9 +1,10 @@
 """The bot's health on the hosts' console, during a real `tweetchat run`: a server that
-refuses streaming and rate-limits the hashtag shows as polling, with the wait and its end,
-in the console's API and on its page."""
+streams neither over SSE nor WebSocket and rate-limits the hashtag shows as polling, with the
+wait and its end, in the console's API and on its page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,18 @@ from bot.console.wiring import console_app
 from bot.runtime.clock import SystemClock
 from tests.support.chat_files import RunningBot, tweetchat_env, write_chat
 from tests.support.console import SECRET, wait_for
-from tests.support.mastodon_server import MastodonServer
+from tests.support.mastodon_server import MastodonServer, running_mastodon_without_streaming
 
 pytestmark = pytest.mark.slow
 
 TAG = "#HealthChat"
+
+
+@pytest.fixture
+def mastodon(tmp_path: Path) -> Iterator[MastodonServer]:
+    """A server of its own that streams neither over SSE nor WebSocket."""
+    with running_mastodon_without_streaming(tmp_path) as server:
+        yield server
 
 
 def test_polling_and_a_rate_limit_wait_show_on_the_console(
@@ -41,9 +49,8 @@ def test_polling_and_a_rate_limit_wait_show_on_the_console(
             "boost": {"mode": "off"},
         },
     )
-    mastodon.fault(r"^/api/v1/streaming", {"type": "status", "status": 404})
     # The first read of the hashtag is refused for a while (X-RateLimit-Reset in 5 minutes).
-    mastodon.fault(r"^/api/v1/timelines/tag/", {"type": "ratelimit"}, count=1)
+    mastodon.fault(path_regex=r"^/api/v1/timelines/tag/", type="ratelimit", count=1)
     database = tmp_path / "store.sqlite3"
     env = tweetchat_env(database=database, token=bot.token)
     with RunningBot(chat.path, env=env) as running:

@@ -86,6 +86,7 @@ def test_doctor_passes_a_bot_account_with_a_full_token_and_a_migrated_database(
         "limits",
         "multi-status read",
         "ids",
+        "streaming",
         "reachable",
         "migrated",
     }

@@ -18,9 +18,11 @@ import pytest
 
 from bot.bootstrap import load_config
 from bot.core.answers import prefix_number
-from bot.core.crowd import Delete, Edit, plan_crowd
 from bot.core.planning import next_plan
-from bot.exports import WITHHELD, md_escape
+from bot.export_common import WITHHELD
+from bot.export_markdown import md_escape
+from bot.rehearsal.crowd import Delete, Edit
+from bot.rehearsal.crowd_plan import plan_crowd
 from tests.support.chat_files import TWEETCHAT, tweetchat_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,3 +236,47 @@ def _relative_times(text: str, start: datetime) -> str:
         return f"+{(at - start).total_seconds():g}s"
 
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", relative, text)
+
+
+@pytest.mark.slow
+def test_a_rehearsal_reports_the_chat_as_it_will_be(tmp_path: Path) -> None:
+    """Issue 12 item 18: at 1800x the whole chat plays in seconds, yet its files show it in
+    chat time: the planned start and question times, a chart whose axis runs over the hour
+    (not "13:21" repeated), and per-minute rates a real chat of this crowd would have."""
+    config = load_config(EXAMPLE)
+    occurrence, agenda = next_plan(config, datetime.now(LONDON))
+    out = tmp_path / "out"
+
+    run = _rehearse(tmp_path, "--speed", str(SPEED), "--out", str(out))
+
+    assert run.returncode == 0, "\n".join(run.lines)
+    files = _transcript(out)
+    report = json.loads(files["json"])
+    assert (report["chat"]["start"], report["chat"]["end"]) == (
+        _iso(occurrence.start),
+        _iso(occurrence.end),
+    )
+    stats = report["statistics"]
+    asked = [q["asked_at"] for q in stats["questions"]]
+    assert asked == [_iso(p.at) for p in agenda if p.kind == "question"]
+    # Every post at its time in the chat, from the intro to the wrap-up.
+    times = [
+        datetime.fromisoformat(r["created_at"]) for r in csv.DictReader(files["csv"].splitlines())
+    ]
+    assert min(times) == occurrence.start
+    assert max(times) <= occurrence.end + config.wrapup.after
+    # The posts spread over the hour: a minute holds a small share of them.
+    minutes = stats["posts_per_minute"]
+    assert len(minutes) >= 50
+    assert stats["peak_posts_per_minute"] * 5 < len(times)
+    assert f"busiest minute: {stats['peak_posts_per_minute']} posts" in files["md"]
+    # The chart's time axis: distinct local times, over the chat's hour.
+    svg = files["html"][files["html"].index("<svg") : files["html"].index("</svg>")]
+    labels = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if ":" in t]
+    local = occurrence.start.astimezone(LONDON)
+    assert labels[0] == f"{local:%H:%M}"
+    assert len(set(labels)) == len(labels) >= 5
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -68,6 +68,7 @@ def write_x_chat(
     mastodon: MastodonServer | None = None,
     bot: Account | None = None,
     lead: float = 4.0,
+    access_token: str | None = None,
 ) -> XChat:
     zone = ZoneInfo("UTC")
     start = datetime.fromtimestamp(math.ceil(time.time() + lead), zone).replace(tzinfo=None)
@@ -113,7 +114,7 @@ def write_x_chat(
         token=bot.token if bot is not None else None,
         X_API_KEY="consumer-key-for-tests",
         X_API_SECRET="consumer-secret-for-tests",
-        X_ACCESS_TOKEN=f"{fake.bot_user_id}-access-token-for-tests",
+        X_ACCESS_TOKEN=access_token or f"{fake.bot_user_id}-access-token-for-tests",
         X_ACCESS_SECRET="access-secret-for-tests",
     )
     return XChat(path, agenda, occurrence.id, database, env)
@@ -205,6 +206,29 @@ def test_a_whole_chat_on_x(tmp_path: Path, fake: FakeXApi) -> None:
     # The secrets never reach the log.
     assert "access-secret-for-tests" not in bot.output
     assert [e["reason"] for e in x_events(bot, "follow.end")] == ["the window closed"]
+
+
+def test_a_fresh_start_that_must_ask_x_who_the_bot_is(tmp_path: Path, fake: FakeXApi) -> None:
+    """Issue 12 item 15: an access token that does not start with the bot's user id (so the
+    id is learnt from X), a first run, no doctor before it: the untagged replies to the
+    questions are captured and none of the bot's own posts is filed as an answer."""
+    chat = write_x_chat(tmp_path, fake, access_token="opaque-access-token-for-tests")
+
+    with Crowd(fake) as crowd, RunningBot(chat.path, env=chat.env) as bot:
+        code = bot.wait(timeout=90)
+
+    assert code == 0, bot.output
+    assert archived(chat, "x") == crowd.expected
+    store = SqlStore.from_url(f"sqlite:///{chat.database}")
+    try:
+        posts = SqlArchive(store.engine).posts(chat.occurrence)
+    finally:
+        store.close()
+    own = {p.id for p in posts if p.platform == "x" and p.is_own}
+    bots = {p["id"] for p in fake.created_posts}
+    assert own
+    assert own <= bots
+    assert not {p.id for p in posts if p.question is not None} & bots
 
 
 def test_a_chat_on_x_and_mastodon_together(

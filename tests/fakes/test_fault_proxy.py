@@ -22,14 +22,8 @@ from mastodon.errors import (
 )
 from mastodon_mock.testing.server import MockServer
 
-from tests.fakes.fault_proxy import (
-    BadGateway,
-    DropStream,
-    FaultProxy,
-    RateLimited,
-    ResetConnection,
-    Slow,
-)
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import BadGateway, DropStream, RateLimited, ResetConnection, Slow
 
 STATUSES = "/api/v1/statuses"
 STREAMING = "/api/v1/streaming/"

@@ -23,7 +23,8 @@ from tests.fakes.x_api import (
 
 START = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
 TAG_QUERY = "#hexichat -is:retweet"
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "public_metrics"]
+# The names of X's OpenAPI description 2.167: tweepy 4.17 knows only `tweet.fields`.
+POST_FIELDS = ["created_at", "conversation_id", "public_metrics"]
 USER_FIELDS = ["description", "public_metrics", "protected"]
 
 
@@ -102,7 +103,7 @@ def test_post_answers_201_with_id_text_and_is_stored(x: FakeXApi, raw_client: An
         "data": {
             "id": post_id,
             "text": "Q1 What brought you here? #hexichat",
-            "edit_history_tweet_ids": [post_id],
+            "edit_history_post_ids": [post_id],
         }
     }
     [stored] = x.created_posts
@@ -128,7 +129,7 @@ def test_thread_reply_links_to_its_parent(x: FakeXApi, client: Any) -> None:
 
     reply = x.tweets[second]
     assert reply["conversation_id"] == first
-    assert reply["referenced_tweets"] == [{"type": "replied_to", "id": first}]
+    assert reply["referenced_posts"] == [{"type": "replied_to", "id": first}]
     assert reply["in_reply_to_user_id"] == x.bot_user_id
     assert x.tweets[first]["public_metrics"]["reply_count"] == 1
 
@@ -213,7 +214,7 @@ def test_search_pages_newest_first_with_authors(x: FakeXApi, client: Any) -> Non
     x.post_as("ann", "not part of the chat")
     options: dict[str, Any] = {
         "max_results": 10,
-        "tweet_fields": TWEET_FIELDS,
+        "post.fields": POST_FIELDS,
         "expansions": ["author_id"],
         "user_fields": USER_FIELDS,
     }
@@ -294,22 +295,29 @@ def test_reading_a_post_twice_is_counted_twice(x: FakeXApi, client: Any) -> None
     assert x.reads == 2
 
 
-def test_only_requested_tweet_fields_are_returned(x: FakeXApi, raw_client: Any) -> None:
+def test_only_requested_post_fields_are_returned(x: FakeXApi, raw_client: Any) -> None:
     x.add_user("ann")
     question = x.post_as("chatbot", "Q1 #hexichat")
     x.post_as("ann", "A1 yes #hexichat", reply_to=question)
 
     bare = raw_client.search_recent_tweets(TAG_QUERY, user_auth=True).json()["data"][0]
-    rich = raw_client.search_recent_tweets(
-        TAG_QUERY, user_auth=True, tweet_fields=TWEET_FIELDS
-    ).json()["data"][0]
+    body = raw_client.search_recent_tweets(
+        TAG_QUERY,
+        user_auth=True,
+        expansions=["author_id", "referenced_posts"],
+        **{"post.fields": POST_FIELDS},
+    ).json()
+    rich = body["data"][0]
 
-    assert set(bare) == {"id", "text", "edit_history_tweet_ids"}
-    assert set(rich) == {"id", "text", "edit_history_tweet_ids", *TWEET_FIELDS}
+    assert set(bare) == {"id", "text", "edit_history_post_ids"}
+    # The author and the references come with their expansions only.
+    expanded = {"author_id", "referenced_posts"}
+    assert set(rich) == {"id", "text", "edit_history_post_ids", *POST_FIELDS, *expanded}
     assert rich["created_at"] == "2026-12-02T20:00:00.000Z"
-    assert rich["referenced_tweets"] == [{"type": "replied_to", "id": question}]
+    assert rich["referenced_posts"] == [{"type": "replied_to", "id": question}]
+    assert [p["id"] for p in body["includes"]["posts"]] == [question]
     assert rich["public_metrics"] == {
-        "retweet_count": 0,
+        "repost_count": 0,
         "reply_count": 0,
         "like_count": 0,
         "quote_count": 0,
@@ -329,13 +337,36 @@ def test_conversation_query_finds_untagged_replies(x: FakeXApi, client: Any) -> 
     found = search(
         client,
         f"conversation_id:{question}",
-        tweet_fields=["conversation_id", "referenced_tweets", "in_reply_to_user_id"],
+        expansions=["referenced_posts", "in_reply_to_user_id"],
+        **{"post.fields": ["conversation_id"]},
     )
 
     assert ids_of(found) == [nested, answer, question]  # the root is in its own conversation
-    assert found.data[0].conversation_id == int(question)
-    assert found.data[0].in_reply_to_user_id == int(ann_id)
-    assert found.data[0].referenced_tweets[0].id == int(answer)
+    newest = found.data[0].data
+    assert newest["conversation_id"] == question
+    assert newest["in_reply_to_user_id"] == ann_id
+    assert newest["referenced_posts"] == [{"type": "replied_to", "id": answer}]
+
+
+def test_fields_outside_the_description_are_refused_as_x_does(x: FakeXApi, raw_client: Any) -> None:
+    """The older names are a 400 naming them: `tweet.fields` is no parameter of search/recent
+    in X's description 2.167, and `author_id` no value of `post.fields`."""
+
+    def refusal(**params: Any) -> dict[str, Any]:
+        with pytest.raises(tweepy.BadRequest) as refused:
+            raw_client.search_recent_tweets(TAG_QUERY, user_auth=True, **params)
+        error: dict[str, Any] = refused.value.response.json()["errors"][0]
+        return error
+
+    old_parameter = refusal(tweet_fields=["created_at"])
+    old_value = refusal(**{"post.fields": ["created_at", "author_id"]})
+    x.refused_values = {"post.fields": frozenset({"lang"})}
+    refused = refusal(**{"post.fields": ["lang"]})
+
+    assert old_parameter["parameters"] == {"tweet.fields": ["created_at"]}
+    assert old_parameter["message"].startswith("The query parameter [")
+    assert old_value["parameters"] == {"post.fields": ["author_id"]}
+    assert refused["parameters"] == {"post.fields": ["lang"]}
 
 
 def test_query_operators(x: FakeXApi, client: Any, clock: ManualClock) -> None:
@@ -390,7 +421,7 @@ def test_lookups_return_posts_and_not_found_errors(x: FakeXApi, client: Any) -> 
     gone = x.post_as("ann", "A1 oops #hexichat")
     x.delete_tweet(gone)
 
-    one = client.get_tweet(answer, user_auth=True, tweet_fields=["author_id"])
+    one = client.get_tweet(answer, user_auth=True, expansions=["author_id"])
     many = client.get_tweets([answer, gone], user_auth=True)
     missing = client.get_tweet(gone, user_auth=True)
 
@@ -418,9 +449,9 @@ def test_retweet_is_recorded_once(x: FakeXApi, client: Any) -> None:
     first = client.retweet(answer)
     again = client.retweet(answer)
 
-    assert first.data == again.data == {"retweeted": True}
+    assert first.data == again.data == {"retweeted": True, "rest_id": first.data["rest_id"]}
     assert x.retweets == [(x.bot_user_id, answer)]
-    assert x.tweets[answer]["public_metrics"]["retweet_count"] == 1
+    assert x.tweets[answer]["public_metrics"]["repost_count"] == 1
 
 
 def test_unretweet_removes_the_repost(x: FakeXApi, client: Any) -> None:

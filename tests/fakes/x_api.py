@@ -1,8 +1,10 @@
 """A fake X API v2 speaking real HTTP on loopback, for integration tests.
 
-X has no public stand-in, so this one follows the shapes X documents (docs.x.com, API v2) and
-what tweepy 4.17 sends and parses. The server is standard library only; `RedirectAdapter` (which
-uses requests) points a tweepy `Client` at it.
+X has no public stand-in, so this one follows X's own OpenAPI description of v2 (its names,
+parameters and allowed values come from tests/contracts/x_openapi.json, version 2.167: the
+fields parameter is ``post.fields``, the reference list ``referenced_posts``, reposts are
+counted in ``repost_count``) and the error shapes X sends. The server is standard library
+only; `RedirectAdapter` (which uses requests) points a tweepy `Client` at it.
 
 Fidelity choices worth knowing:
 - every request is taken to be the bot's, whatever its credentials, except a missing
@@ -11,6 +13,11 @@ Fidelity choices worth knowing:
 - URLs in posted text are wrapped in t.co links, as X stores them, so the stored text can
   differ from the text sent;
 - search/recent covers 7 days and hides protected accounts; other reads show everything;
+- a parameter or a value the description does not name gets X's 400 (invalid-request, naming
+  it), as does any value in `refused_values` (an X that does not know it yet);
+- ``author_id``, ``in_reply_to_user_id`` and ``referenced_posts`` are in a post only when their
+  expansion is asked for (the description lists none of them among the fields); referenced
+  posts go to ``includes.posts``, not counted as reads (whether X bills them is not known);
 - a parameter, expansion or query operator that X knows but this fake does not implement gets
   a 400 whose type is `NOT_IMPLEMENTED_TYPE`, so a gap fails loudly instead of passing quietly.
 """
@@ -41,6 +48,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from requests import PreparedRequest, Response, Session
 from requests.adapters import HTTPAdapter
+
+from tests.contracts import x_openapi
 
 JsonObject = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -108,135 +117,26 @@ PAGE_NOT_FOUND: JsonObject = {
     "errors": [{"message": "Sorry, that page does not exist", "code": 34}]
 }
 
-TWEET_FIELDS = frozenset(
-    {
-        "article",
-        "attachments",
-        "author_id",
-        "card_uri",
-        "community_id",
-        "context_annotations",
-        "conversation_id",
-        "created_at",
-        "display_text_range",
-        "edit_controls",
-        "edit_history_tweet_ids",
-        "entities",
-        "geo",
-        "id",
-        "in_reply_to_user_id",
-        "lang",
-        "media_metadata",
-        "non_public_metrics",
-        "note_tweet",
-        "organic_metrics",
-        "possibly_sensitive",
-        "promoted_metrics",
-        "public_metrics",
-        "referenced_tweets",
-        "reply_settings",
-        "scopes",
-        "source",
-        "suggested_source_links",
-        "text",
-        "withheld",
-    }
-)
-USER_FIELDS = frozenset(
-    {
-        "affiliation",
-        "confirmed_email",
-        "connection_status",
-        "created_at",
-        "description",
-        "entities",
-        "id",
-        "is_identity_verified",
-        "location",
-        "most_recent_tweet_id",
-        "name",
-        "parody",
-        "pinned_tweet_id",
-        "profile_banner_url",
-        "profile_image_url",
-        "protected",
-        "public_metrics",
-        "receives_your_dm",
-        "subscription",
-        "subscription_type",
-        "url",
-        "username",
-        "verified",
-        "verified_followers_count",
-        "verified_type",
-        "withheld",
-    }
-)
-EXPANSIONS = frozenset(
-    {
-        "article.cover_media",
-        "article.media_entities",
-        "attachments.media_keys",
-        "attachments.media_source_tweet",
-        "attachments.poll_ids",
-        "author_id",
-        "edit_history_tweet_ids",
-        "entities.mentions.username",
-        "geo.place_id",
-        "in_reply_to_user_id",
-        "entities.note.mentions.username",
-        "referenced_tweets.id",
-        "referenced_tweets.id.attachments.media_keys",
-        "referenced_tweets.id.author_id",
-        "pinned_tweet_id",
-    }
-)
+POST_FIELDS = x_openapi.values(SEARCH, "post.fields")
+USER_FIELDS = x_openapi.values(SEARCH, "user.fields")
+EXPANSIONS = x_openapi.values(SEARCH, "expansions")
 USER_EXPANSIONS = frozenset({"author_id", "in_reply_to_user_id", "entities.mentions.username"})
+IMPLEMENTED_EXPANSIONS = USER_EXPANSIONS | {"referenced_posts"}
+ME_EXPANSIONS = x_openapi.values("GET /2/users/me", "expansions")
 
-_FIELD_PARAMS = frozenset({"expansions", "tweet.fields", "user.fields"})
-_MEDIA_PARAMS = frozenset({"media.fields", "place.fields", "poll.fields"})
-SEARCH_PARAMS = (
-    _FIELD_PARAMS
-    | _MEDIA_PARAMS
-    | frozenset(
-        {
-            "end_time",
-            "max_results",
-            "next_token",
-            "pagination_token",
-            "query",
-            "since_id",
-            "sort_order",
-            "start_time",
-            "until_id",
-        }
-    )
-)
+_FIELD_PARAMS = frozenset({"expansions", "post.fields", "user.fields"})
+SEARCH_PARAMS = x_openapi.parameter_names(SEARCH)
 SEARCH_IMPLEMENTED = _FIELD_PARAMS | frozenset(
     {"max_results", "next_token", "pagination_token", "query", "since_id", "start_time", "until_id"}
 )
-TIMELINE_PARAMS = (
-    _FIELD_PARAMS
-    | _MEDIA_PARAMS
-    | frozenset(
-        {
-            "end_time",
-            "exclude",
-            "max_results",
-            "pagination_token",
-            "since_id",
-            "start_time",
-            "until_id",
-        }
-    )
-)
+TIMELINE_PARAMS = x_openapi.parameter_names("GET /2/users/:id/tweets")
 TIMELINE_IMPLEMENTED = _FIELD_PARAMS | frozenset(
     {"exclude", "max_results", "pagination_token", "since_id", "until_id"}
 )
-LOOKUP_PARAMS = _FIELD_PARAMS | _MEDIA_PARAMS | {"ids"}
+LOOKUP_PARAMS = x_openapi.parameter_names("GET /2/tweets")
 LOOKUP_IMPLEMENTED = _FIELD_PARAMS | {"ids"}
-ME_PARAMS = _FIELD_PARAMS
-ME_IMPLEMENTED = frozenset({"tweet.fields", "user.fields"})
+ME_PARAMS = x_openapi.parameter_names("GET /2/users/me")
+ME_IMPLEMENTED = frozenset({"post.fields", "user.fields"})
 CREATE_BODY_KEYS = frozenset({"text", "reply", "reply_settings"})
 
 _HASHTAG = re.compile(r"(?<![\w&#])#(\w*[^\W\d]\w*)")
@@ -370,7 +270,7 @@ class _Tweet:
     replied_to: str | None = None
     in_reply_to_user_id: str | None = None
     retweet_of: str | None = None
-    retweet_count: int = 0
+    repost_count: int = 0
     reply_count: int = 0
     like_count: int = 0
     quote_count: int = 0
@@ -427,6 +327,17 @@ class _Request:
     authorization: str | None
     body: JsonObject | None
     malformed_body: bool = False
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request the fake answered, as it came, and the answer."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    body: JsonObject | None
+    reply: _Reply
 
 
 @dataclass(frozen=True)
@@ -686,11 +597,17 @@ def _cursor(tweet_id: str) -> str:
     return base64.urlsafe_b64encode(tweet_id.encode()).decode().rstrip("=")
 
 
-def _list_param(params: Mapping[str, str], name: str, valid: frozenset[str]) -> frozenset[str]:
+def _list_param(
+    params: Mapping[str, str],
+    name: str,
+    valid: frozenset[str],
+    refused: Mapping[str, frozenset[str]] | None = None,
+) -> frozenset[str]:
     raw = params.get(name)
     if not raw:
         return frozenset()
     values = frozenset(raw.split(","))
+    valid = valid - (refused or {}).get(name, frozenset())
     wrong = sorted(values - valid)
     if wrong:
         allowed = ",".join(sorted(valid))
@@ -750,6 +667,10 @@ class FakeXApi:
         self.search_forbidden = False
         self.usage_cap_exceeded = False
         self.lose_next_post_answer = False
+        # Values of list parameters answered with X's 400, as an X that does not know them.
+        self.refused_values: dict[str, frozenset[str]] = {}
+        # Every request and its answer, for the contract tests.
+        self.exchanges: list[Exchange] = []
         self.bot_user_id = self.add_user(bot_username, name=bot_name)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -972,7 +893,7 @@ class FakeXApi:
             entities=_entities(text, links, self._user_ids),
             retweet_of=original.id,
         )
-        original.retweet_count += 1
+        original.repost_count += 1
         self._retweets[(user.id, original.id)] = tweet_id
         return tweet_id
 
@@ -985,12 +906,12 @@ class FakeXApi:
         out: JsonObject = {
             "id": tweet.id,
             "text": tweet.text,
-            "edit_history_tweet_ids": [tweet.id],
+            "edit_history_post_ids": [tweet.id],
             "author_id": tweet.author_id,
             "conversation_id": tweet.conversation_id,
             "created_at": x_timestamp(tweet.created_at),
             "public_metrics": {
-                "retweet_count": tweet.retweet_count,
+                "repost_count": tweet.repost_count,
                 "reply_count": tweet.reply_count,
                 "like_count": tweet.like_count,
                 "quote_count": tweet.quote_count,
@@ -1005,13 +926,18 @@ class FakeXApi:
             out["in_reply_to_user_id"] = tweet.in_reply_to_user_id
         referenced = [("replied_to", tweet.replied_to), ("retweeted", tweet.retweet_of)]
         if any(ref_id for _, ref_id in referenced):
-            out["referenced_tweets"] = [{"type": k, "id": i} for k, i in referenced if i]
+            out["referenced_posts"] = [{"type": k, "id": i} for k, i in referenced if i]
         if tweet.entities:
             out["entities"] = copy.deepcopy(tweet.entities)  # snapshots must not alias state
         return out
 
-    def _tweet_json(self, tweet: _Tweet, fields: frozenset[str]) -> JsonObject:
-        always = {"id", "text", "edit_history_tweet_ids"}
+    def _tweet_json(
+        self, tweet: _Tweet, fields: frozenset[str], expansions: frozenset[str]
+    ) -> JsonObject:
+        # An expansion brings its field along, as on X; these come no other way.
+        always = {"id", "text", "edit_history_post_ids"} | (
+            expansions & {"author_id", "referenced_posts", "in_reply_to_user_id"}
+        )
         return {k: v for k, v in self._full_json(tweet).items() if k in always or k in fields}
 
     def _user_json(self, user: _User, fields: frozenset[str]) -> JsonObject:
@@ -1023,7 +949,7 @@ class FakeXApi:
             "public_metrics": {
                 "followers_count": user.followers,
                 "following_count": 0,
-                "tweet_count": sum(1 for t in self._tweets.values() if t.author_id == user.id),
+                "post_count": sum(1 for t in self._tweets.values() if t.author_id == user.id),
                 "listed_count": 0,
                 "like_count": 0,
                 "media_count": 0,
@@ -1048,20 +974,29 @@ class FakeXApi:
         self, tweets: Sequence[_Tweet], params: Mapping[str, str], *, single: bool = False
     ) -> JsonObject:
         """The data and includes of a read answer; counts what X would bill."""
-        tweet_fields = _list_param(params, "tweet.fields", TWEET_FIELDS)
-        user_fields = _list_param(params, "user.fields", USER_FIELDS)
-        expansions = _list_param(params, "expansions", EXPANSIONS)
-        unsupported = sorted(expansions - USER_EXPANSIONS)
+        refused = self.refused_values
+        post_fields = _list_param(params, "post.fields", POST_FIELDS, refused)
+        user_fields = _list_param(params, "user.fields", USER_FIELDS, refused)
+        expansions = _list_param(params, "expansions", EXPANSIONS, refused)
+        unsupported = sorted(expansions - IMPLEMENTED_EXPANSIONS)
         if unsupported:
             raise _not_implemented(f"the expansion {unsupported[0]}")
         self._reads.update(t.id for t in tweets)
         out: JsonObject = {}
         if tweets:
-            data = [self._tweet_json(t, tweet_fields) for t in tweets]
+            data = [self._tweet_json(t, post_fields, expansions) for t in tweets]
             out["data"] = data[0] if single else data
+        includes: JsonObject = {}
         users = self._expanded_users(tweets, expansions)
         if users:
-            out["includes"] = {"users": [self._user_json(u, user_fields) for u in users]}
+            includes["users"] = [self._user_json(u, user_fields) for u in users]
+        if "referenced_posts" in expansions:
+            referenced = {r: None for t in tweets for r in (t.replied_to, t.retweet_of) if r}
+            posts = [self._tweets[r] for r in referenced if r in self._tweets]
+            if posts:
+                includes["posts"] = [self._tweet_json(t, post_fields, expansions) for t in posts]
+        if includes:
+            out["includes"] = includes
         return out
 
     def _page(self, hits: Sequence[_Tweet], max_results: int, params: Mapping[str, str]) -> _Reply:
@@ -1089,6 +1024,9 @@ class FakeXApi:
             except _ApiError as error:
                 reply = _Reply(error.status, error.body, error.headers)
             reply.headers = {**self._limit_headers(route.key, window), **reply.headers}
+            self.exchanges.append(
+                Exchange(request.method, request.path, dict(request.params), request.body, reply)
+            )
             return reply
 
     def _guarded(self, route: _Route, request: _Request, call: _Call, window: _Window) -> _Reply:
@@ -1169,7 +1107,7 @@ class FakeXApi:
             return _Reply(201, drop=True)
         return _Reply(
             201,
-            {"data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}},
+            {"data": {"id": tweet.id, "text": tweet.text, "edit_history_post_ids": [tweet.id]}},
         )
 
     def _reply_target(self, reply: object) -> _Tweet | None:
@@ -1264,7 +1202,7 @@ class FakeXApi:
 
     def _users_me(self, call: _Call) -> _Reply:
         _check_params(call.params, ME_PARAMS, ME_IMPLEMENTED)
-        fields = _list_param(call.params, "user.fields", USER_FIELDS)
+        fields = _list_param(call.params, "user.fields", USER_FIELDS, self.refused_values)
         return _Reply(200, {"data": self._user_json(self._users[self.bot_user_id], fields)})
 
     def _retweet(self, call: _Call) -> _Reply:
@@ -1277,8 +1215,8 @@ class FakeXApi:
         original = self._tweets[tweet_id]
         if self._users[original.author_id].protected and original.author_id != self.bot_user_id:
             raise _ApiError(403, problem(403, NOT_PERMITTED_DETAIL))
-        self._repost(self._users[self.bot_user_id], original, call.now)
-        return _Reply(200, {"data": {"retweeted": True}})
+        repost_id = self._repost(self._users[self.bot_user_id], original, call.now)
+        return _Reply(200, {"data": {"retweeted": True, "rest_id": repost_id}})
 
     def _unretweet(self, call: _Call) -> _Reply:
         self._require_bot(call.args[0])
@@ -1287,7 +1225,7 @@ class FakeXApi:
             self._tweets.pop(repost_id, None)
             original = self._tweets.get(call.args[1])
             if original is not None:
-                original.retweet_count -= 1
+                original.repost_count -= 1
         return _Reply(200, {"data": {"retweeted": False}})
 
     def _require_bot(self, user_id: str) -> None:

@@ -14,10 +14,11 @@ import requests
 
 from bot.adapters.bounded_http import MAX_BODY_BYTES
 from bot.adapters.mastodon import MastodonPlatform
-from bot.adapters.x import mount_transport
+from bot.adapters.x_transport import mount_transport
 from bot.core.config_platforms import MastodonSettings
 from bot.ports import PlatformError, TransientError
-from tests.fakes.fault_proxy import Drip, FaultProxy
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import Drip
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow

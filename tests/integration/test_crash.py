@@ -22,7 +22,8 @@ import pytest
 
 from bot.adapters.store_sql import SqlStore
 from bot.core.html_text import html_to_text
-from tests.fakes.fault_proxy import FaultProxy, Slow
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import Slow
 from tests.support.chat_files import ChatFile, RunningBot, log_events, tweetchat_env, write_chat
 from tests.support.mastodon_server import Account, MastodonServer
 

@@ -26,7 +26,7 @@ from bot.adapters.mastodon import MastodonPlatform
 from bot.adapters.mastodon_status import to_post
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
-from bot.core.curation import Window, question_windows
+from bot.core.answers import Window
 from bot.core.html_text import html_to_text
 from bot.core.model import AnswerRule, ArchivedPost
 from bot.ports import Published
@@ -34,6 +34,7 @@ from bot.runtime.curator import Curator
 from tests.support.chat_files import ChatFile, write_chat
 from tests.support.clock import ManualClock
 from tests.support.mastodon_server import Account, MastodonServer
+from tests.support.windows import planned_windows
 
 WINDOW = 480  # seconds per question
 TICK = timedelta(seconds=15)
@@ -175,7 +176,7 @@ def make_chat(tmp_path: Path, server: MastodonServer, boost: dict[str, Any]) -> 
         archive=SqlArchive(store.engine),
         clock=ManualClock(file.occurrence.start),
         platform=platform,
-        windows=question_windows(file.agenda, "mastodon", file.occurrence.end),
+        windows=planned_windows(file.agenda, "mastodon", file.occurrence.end),
     )
 
 

@@ -24,7 +24,8 @@ from bot.core.html_text import html_to_text
 from bot.runtime.clock import SystemClock
 from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger
-from tests.fakes.fault_proxy import BadGateway, DropStream, FaultProxy, RateLimited, Slow
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import BadGateway, DropStream, RateLimited, Slow
 from tests.support.mastodon_server import Account, MastodonServer
 
 TAG = "FaultChat"

@@ -20,7 +20,8 @@ from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import PlannedPost
 from bot.core.config_platforms import MastodonSettings
 from bot.runtime.publisher import PostPublisher
-from tests.fakes.fault_proxy import FaultProxy, Slow
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import Slow
 from tests.support.clock import ManualClock
 from tests.support.mastodon_server import Account, MastodonServer
 

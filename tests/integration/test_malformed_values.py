@@ -17,7 +17,7 @@ from bot.adapters.mastodon_follow import open_hashtag_stream
 from bot.adapters.mastodon_status import to_post
 from bot.core.config_platforms import MastodonSettings
 from bot.core.model import ArchivedPost
-from bot.ports import BadEvent, PermanentError, PostEvent, Skipped
+from bot.ports import BadEvent, PostEvent, Skipped
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow
@@ -122,9 +122,12 @@ def test_a_deeply_nested_event_is_one_bad_event_and_the_stream_goes_on(
     assert second.item.id == status["id"]
 
 
-def test_a_streaming_address_without_a_scheme_means_polling(mastodon: MastodonServer) -> None:
-    """Issue 12 item 1: /api/v2/instance names a streaming host without a scheme: opening
-    the stream is refused (the follower polls instead), not a crash of the follower."""
+def test_a_streaming_address_without_a_scheme_is_ignored_for_the_instances_own(
+    mastodon: MastodonServer, logs: list[dict[str, Any]]
+) -> None:
+    """Issue 12 item 1: /api/v2/instance names a streaming host without a scheme: it is
+    ignored with a warning and the stream opened on the instance's own address (issue 12
+    item 5 keeps the token there), not a crash of the follower."""
     bot = mastodon.account("oddbot", bot=True)
     mastodon.http.post(
         "/api/v1/_mock/faults",
@@ -143,7 +146,9 @@ def test_a_streaming_address_without_a_scheme_means_polling(mastodon: MastodonSe
     ).raise_for_status()
     settings = MastodonSettings(instance=mastodon.base_url, request_timeout=timedelta(seconds=5))
 
-    with pytest.raises(PermanentError) as refused:
-        MastodonPlatform(settings, token=bot.token).open_stream(TAG)
+    stream = MastodonPlatform(settings, token=bot.token).open_stream(TAG)
+    stream.close()
+    assert list(stream.events()) == []  # opened, then closed: the connection is freed
 
-    assert refused.value.reason.startswith("streaming refused: not an http(s) address")
+    [ignored] = [e for e in logs if e["event"] == "server.streaming_address_ignored"]
+    assert "'streaming.example.com' is not a ws, wss, http or https address" in ignored["reason"]

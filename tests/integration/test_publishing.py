@@ -22,7 +22,8 @@ from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import PlannedPost
 from bot.core.html_text import html_to_text
 from bot.runtime.publisher import PostPublisher
-from tests.fakes.fault_proxy import BadGateway, FaultProxy, RateLimited, Slow
+from tests.fakes.fault_proxy import FaultProxy
+from tests.fakes.proxy_faults import BadGateway, RateLimited, Slow
 from tests.support.chat_files import ChatFile, write_chat
 from tests.support.clock import ManualClock
 from tests.support.mastodon_server import Account, MastodonServer

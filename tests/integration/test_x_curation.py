@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from bot.adapters.store_curation import CurationSql
-from bot.core.curation import question_windows
 from bot.runtime.curator import Curator
 from bot.wiring import curators_for
 from tests.fakes.x_api import FakeXApi
@@ -50,15 +49,19 @@ def x_curator(rig: XRig) -> Curator:
     return curator
 
 
+def tick(rig: XRig, curator: Curator) -> None:
+    """One tick, on the windows the ledger gives (from when each question went out)."""
+    curator.tick(rig.occurrence, curator.windows(rig.occurrence, rig.agenda))
+
+
 def replied_to(post: dict[str, Any]) -> str | None:
-    refs = [r["id"] for r in post.get("referenced_tweets", []) if r["type"] == "replied_to"]
+    refs = [r["id"] for r in post.get("referenced_posts", []) if r["type"] == "replied_to"]
     return refs[0] if refs else None
 
 
 def test_one_repost_per_question_by_the_rules_and_nothing_read_again(rig: XRig) -> None:
     fake, clock = rig.fake, rig.clock
     curator = x_curator(rig)
-    windows = question_windows(rig.agenda, "x", rig.occurrence.end)
     capture = rig.capture()
     rig.publish("intro")
     rig.publish("q1")
@@ -71,9 +74,9 @@ def test_one_repost_per_question_by_the_rules_and_nothing_read_again(rig: XRig) 
     reads = fake.reads
 
     clock.advance(minutes=6)
-    curator.tick(rig.occurrence, windows)
+    tick(rig, curator)
     clock.advance(minutes=4)
-    curator.tick(rig.occurrence, windows)
+    tick(rig, curator)
 
     assert fake.retweets == [(fake.bot_user_id, good)]
     assert fake.reads == reads  # the curator scored what the follower captured
@@ -85,7 +88,6 @@ def test_one_repost_per_question_by_the_rules_and_nothing_read_again(rig: XRig) 
 def test_stop_is_confirmed_once_by_a_public_reply_and_honoured(rig: XRig) -> None:
     fake, clock = rig.fake, rig.clock
     curator = x_curator(rig)
-    windows = question_windows(rig.agenda, "x", rig.occurrence.end)
     capture = rig.capture()
     rig.publish("intro")
     rig.publish("q1")
@@ -95,11 +97,45 @@ def test_stop_is_confirmed_once_by_a_public_reply_and_honoured(rig: XRig) -> Non
     capture.poll()
 
     clock.advance(minutes=6)
-    curator.tick(rig.occurrence, windows)
+    tick(rig, curator)
     clock.advance(minutes=4)
-    curator.tick(rig.occurrence, windows)
+    tick(rig, curator)
 
     [confirmation] = [p for p in fake.created_posts if p["text"].startswith("@cyd ")]
     assert replied_to(confirmation) == stop
     assert (fake.bot_user_id, answer) not in fake.retweets
     assert CurationSql(rig.store.engine).optouts() == {f"x:{fake.user_id('cyd')}": "stop"}
+
+
+def test_answers_around_a_late_question_are_candidates_and_boosted(rig: XRig) -> None:
+    """Issue 12 item 19: one notion of a question's window, from its actual post to the next
+    one's, for capture and curation alike. Q2 goes out 10 s after its planned time; the answer
+    posted in between (filed under Q1) and the answer after it (Q2's) are both considered and
+    boosted, one per question: none is filed under a window the curator never looks at."""
+    fake, clock = rig.fake, rig.clock
+    curator, capture = x_curator(rig), rig.capture()
+    rig.publish("intro")
+    rig.publish("q1")
+    q2_planned = rig.post("q2").at
+
+    clock.time = q2_planned + timedelta(seconds=3)
+    between = fake.post_as("ann", "Mornings, with the whole team #hexichat")
+    capture.poll()
+    clock.time = q2_planned + timedelta(seconds=6)
+    tick(rig, curator)  # Q2 is not out: Q1's window is still the current one
+
+    clock.time = q2_planned + timedelta(seconds=10)
+    rig.publish("q2")
+    clock.time += timedelta(seconds=2)
+    after = fake.post_as("bob", "Evenings, when it is quiet #hexichat")
+    capture.poll()
+    for _ in range(4):  # through Q2's window, so that its paced cap allows a boost
+        clock.advance(minutes=2)
+        tick(rig, curator)
+
+    filed = {p.id: p.question for p in rig.archive.posts(rig.occurrence.id) if not p.is_own}
+    assert filed == {between: 1, after: 2}
+    decisions = {d.post_id: d for d in CurationSql(rig.store.engine).decisions(rig.occurrence.id)}
+    assert (decisions[between].question, decisions[between].state) == (1, "boosted")
+    assert (decisions[after].question, decisions[after].state) == (2, "boosted")
+    assert sorted(post_id for _, post_id in fake.retweets) == sorted([between, after])

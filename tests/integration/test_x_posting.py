@@ -40,7 +40,7 @@ def rig(
 
 
 def replied_to(post: dict[str, Any]) -> str | None:
-    refs = [r["id"] for r in post.get("referenced_tweets", []) if r["type"] == "replied_to"]
+    refs = [r["id"] for r in post.get("referenced_posts", []) if r["type"] == "replied_to"]
     return refs[0] if refs else None
 
 

@@ -63,6 +63,7 @@ def write_chat(
     mastodon: Mapping[str, Any] | None = None,
     posts: Mapping[str, Any] | None = None,
     sections: Mapping[str, Mapping[str, Any]] | None = None,
+    platforms: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ChatFile:
     """Write an intro, ``questions`` questions and a closing, ``spacing`` seconds apart.
 
@@ -71,7 +72,8 @@ def write_chat(
     ``mastodon`` and ``posts`` add keys to those sections (e.g. max_characters, grace).
     ``sections`` adds keys to any top-level section (chat, wrapup...). Capture (and with it
     the wrap-up) and boosts are off unless ``sections`` names follow or boost: the chat is
-    then its posts alone, and `tweetchat run` ends right after the closing.
+    then its posts alone, and `tweetchat run` ends right after the closing. ``platforms``
+    replaces the platforms section (``instance`` and ``mastodon`` are then not used).
     """
     zone = ZoneInfo(timezone)
     if start is None:
@@ -89,9 +91,9 @@ def write_chat(
             "start": start.strftime("%Y-%m-%d %H:%M:%S"),
             "duration": f"{closing_at + spacing:g}s",
         },
-        "platforms": {
-            "mastodon": {"instance": instance, "token_env": token_env, **(mastodon or {})}
-        },
+        "platforms": dict(platforms)
+        if platforms is not None
+        else {"mastodon": {"instance": instance, "token_env": token_env, **(mastodon or {})}},
         "posts": {
             "intro": {"text": "Welcome to {hashtag}! Introduce yourself."},
             "questions": [
@@ -262,11 +264,14 @@ class RunningBot:
 
 
 def published(running: RunningBot, slot: str, *, timeout: float = 30) -> dict[str, Any]:
-    """The log event of the bot's post of ``slot``, once it is out."""
+    """The log event of the bot's post of ``slot`` (published, or recovered after a
+    restart), once it is out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for event in running.events:
-            if event["event"] == "post.published" and event.get("slot") == slot:
+            if event["event"] in ("post.published", "post.recovered") and (
+                event.get("slot") == slot
+            ):
                 return event
         time.sleep(0.05)
     raise AssertionError(f"{slot} was not published within {timeout} s:\n{running.output}")

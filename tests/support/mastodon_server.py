@@ -78,34 +78,33 @@ class MastodonServer:
             out.extend(batch)
             params["max_id"] = batch[-1]["id"]
 
+    def fault(
+        self,
+        *,
+        path: str | None = None,
+        path_regex: str | None = None,
+        methods: tuple[str, ...] = ("GET",),
+        count: int | None = None,
+        **effect: Any,
+    ) -> None:
+        """Make the server answer matching requests (path only, no query) another way:
+        ``type="status", status=404`` (and ``body=...``, ``headers={...}``), ``"latency"``
+        with ``delay_ms``, ``"malformed"``... until ``reset``, or ``count`` times."""
+        match: dict[str, Any] = {"methods": list(methods)}
+        match.update({"path": path} if path is not None else {"path_regex": path_regex})
+        rule: dict[str, Any] = {"match": match, "effect": effect}
+        if count is not None:
+            rule["count"] = count
+        self.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
+
     def answer(
         self, path_regex: str, status: int, body: Any = None, *, method: str = "GET"
     ) -> None:
         """From now on the server answers requests whose path matches ``path_regex`` with
-        ``status`` and ``body`` (mastodon_mock's fault rules): how a test plays another
-        server. Mastodon.py asks for some paths with a trailing "/", so a regex."""
-        effect: dict[str, Any] = {"type": "status", "status": status}
-        if body is not None:
-            effect["body"] = body
-        self.fault(path_regex, effect, method=method)
-
-    def fault(
-        self,
-        path_regex: str,
-        effect: dict[str, Any],
-        *,
-        method: str = "GET",
-        count: int | None = None,
-    ) -> None:
-        """A mastodon_mock fault rule: ``effect`` (e.g. ``{"type": "ratelimit"}``) on the
-        requests whose path matches, the first ``count`` of them (None: all)."""
-        rule: dict[str, Any] = {
-            "match": {"methods": [method], "path_regex": path_regex},
-            "effect": effect,
-        }
-        if count is not None:
-            rule["count"] = count
-        self.http.post("/api/v1/_mock/faults", json=rule).raise_for_status()
+        ``status`` and ``body``: how a test plays another server. Mastodon.py asks for some
+        paths with a trailing "/", so a regex."""
+        extra = {} if body is None else {"body": body}
+        self.fault(path_regex=path_regex, methods=(method,), type="status", status=status, **extra)
 
     def post(self, account: Account, text: str, **fields: Any) -> dict[str, Any]:
         response = self.http.post(
@@ -159,3 +158,12 @@ def running_mastodon(*, config: Path | None = None) -> Iterator[MastodonServer]:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def running_mastodon_without_streaming(folder: Path) -> Iterator[MastodonServer]:
+    """A server that streams neither over SSE nor WebSocket (its config file in ``folder``)."""
+    config = folder / "mastodon_mock.toml"
+    config.write_text("[streaming]\nenabled = false\n", "utf-8")
+    with running_mastodon(config=config) as server:
+        yield server

@@ -7,8 +7,10 @@ reset times and the bot's waits agree.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -198,3 +200,17 @@ def rig_for(fake: FakeXApi, clock: ManualClock, tmp_path: Path, **chat: Any) -> 
 
 def events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [e for e in logs if e["event"] == name]
+
+
+@contextmanager
+def running_rig(tmp_path: Path, *users: str) -> Iterator[XRig]:
+    """A rig on a fresh fake X API with these participants, five minutes before the chat."""
+    clock = ManualClock(START - timedelta(minutes=5))
+    with FakeXApi(bot_username="chatbot", clock=clock) as fake:
+        for name in users:
+            fake.add_user(name, followers=10)
+        rig = rig_for(fake, clock, tmp_path)
+        try:
+            yield rig
+        finally:
+            rig.store.close()

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.answers import AnswerKey, AskedQuestion, answer_for, prefix_number, question_counts
+from bot.core.answers import (
+    AnswerKey,
+    AskedQuestion,
+    answer_for,
+    answer_windows,
+    prefix_number,
+    question_counts,
+    window_question,
+)
 from tests.support.posts import BOT, person, post
 
 T0 = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
@@ -72,7 +80,7 @@ def test_words_that_merely_start_with_a_are_not_prefixes() -> None:
         (5, (1, "window")),
         (14.99, (1, "window")),
         (15, (2, "window")),
-        (30, (3, "window")),  # planned time stands in until it is published
+        (30, (2, "window")),  # Q3 has not gone out: Q2's window is open until it does
         (55, (None, None)),  # the closing ends the last window
     ],
 )
@@ -80,6 +88,53 @@ def test_the_window_runs_from_a_question_to_the_next(
     minutes: float, expected: tuple[int | None, str | None]
 ) -> None:
     assert answer_for(KEY, text="great chat", created_at=at(minutes), reply_chain=[]) == expected
+
+
+def test_a_late_question_opens_its_window_when_it_goes_out() -> None:
+    """Issue 12 item 19: Q2 planned at 15 min goes out 10 s late. Until then Q1's window is
+    open (posts are filed under Q1 and the window holding them is Q1's); from then on, Q2's."""
+    late = T0 + timedelta(minutes=15, seconds=10)
+    key = replace(KEY, questions=(KEY.questions[0], AskedQuestion(2, late, "q2")))
+
+    windows = answer_windows(key)
+
+    assert [(w.number, w.start, w.stop) for w in windows] == [
+        (1, at(5), late),
+        (2, late, at(55)),
+    ]
+    for seconds, number in ((5, 1), (9.9, 1), (10, 2)):
+        when = T0 + timedelta(minutes=15, seconds=seconds)
+        assert window_question(key, when) == number
+        [holding] = [w for w in windows if w.contains(when)]
+        assert holding.number == number
+
+
+def test_a_window_waiting_for_its_next_question_stays_open_and_paces_by_the_plan() -> None:
+    """Issue 12 item 19: while Q3 (planned at 25 min) has not gone out, Q2's window paces its
+    boosts up to the planned time and stays open after it, up to the closing."""
+    [_, q2] = answer_windows(replace(KEY, questions=KEY.questions))
+
+    assert (q2.start, q2.end, q2.stop) == (at(15), at(25), at(55))
+    assert q2.contains(at(40))
+
+
+def test_a_closing_not_out_yet_leaves_the_last_window_open_to_the_end_of_the_chat() -> None:
+    """Issue 12 item 19: the closing (planned at 55 min) is late; the last question's window
+    holds the posts until it goes out, and never past the chat's end (60 min)."""
+    asked = replace(KEY, questions=KEY.questions[:2])
+    waiting = replace(asked, open_until=at(60))
+
+    assert window_question(waiting, at(57)) == 2
+    assert window_question(waiting, at(60)) is None
+    assert window_question(asked, at(57)) is None  # once out at 55 min, it closes there
+
+
+def test_the_intro_opens_the_introductions_window_when_it_goes_out() -> None:
+    key = replace(KEY, opens_at=at(1))
+
+    assert [w.number for w in answer_windows(key)] == [0, 1, 2]
+    assert answer_windows(key)[0].stop == at(5)
+    assert window_question(key, at(2)) is None
 
 
 def test_a_reply_to_the_intro_answers_no_question_unless_it_says_so() -> None:

@@ -13,17 +13,11 @@ from bot.bootstrap import load_config
 from bot.core.answers import prefix_number
 from bot.core.config import ChatConfig
 from bot.core.configfile import parse_config
-from bot.core.crowd import (
-    CrowdPlan,
-    CrowdPost,
-    Delete,
-    Edit,
-    Favourite,
-    keywords,
-    plan_crowd,
-)
 from bot.core.curation import has_nobot, read_mention, text_fingerprint
 from bot.core.text import has_hashtag, length_for
+from bot.rehearsal.crowd import CrowdPlan, CrowdPost, Delete, Edit, Favourite
+from bot.rehearsal.crowd_plan import plan_crowd
+from bot.rehearsal.crowd_texts import keywords
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.mastodon_status import to_post
+from bot.core.answers import Window
 from bot.core.config_boost import Boost
 from bot.core.curation import (
     RULES,
@@ -19,7 +20,6 @@ from bot.core.curation import (
     Score,
     Scored,
     ScoreItem,
-    Window,
     account_address,
     assess,
     eligibility,
@@ -28,7 +28,6 @@ from bot.core.curation import (
     mention_of,
     offer_text,
     paced_allowance,
-    question_windows,
     rank,
     read_mention,
     score,
@@ -39,6 +38,7 @@ from bot.core.curation import (
 from bot.core.model import ArchivedPost
 from bot.core.text import mastodon_length
 from bot.core.transcript import author_key
+from tests.support.windows import planned_windows
 
 HOME = "example.social"
 T0 = datetime(2026, 12, 2, 20, 5, tzinfo=UTC)
@@ -332,7 +332,7 @@ def test_a_zero_weight_turns_a_rule_off() -> None:
 
 # -- selection: caps, pacing, interval, guests -----------------------------------------------
 
-WINDOW = Window(1, T0, T0 + timedelta(minutes=8))
+WINDOW = Window(1, T0, T0 + timedelta(minutes=8), T0 + timedelta(minutes=8))
 
 
 def scored(post_id: str, total: float, *, author: str = "a", always: bool = False) -> Scored:
@@ -430,12 +430,12 @@ posts:
     )
     assert config.chat.start is not None
     occurrence = occurrence_at(config, config.chat.start)
-    windows = question_windows(build_agenda(config, occurrence), "mastodon", occurrence.end)
+    windows = planned_windows(build_agenda(config, occurrence), "mastodon", occurrence.end)
     start = occurrence.start
     assert windows == [
-        Window(0, start, start + timedelta(minutes=5)),
-        Window(1, start + timedelta(minutes=5), start + timedelta(minutes=13)),
-        Window(2, start + timedelta(minutes=13), start + timedelta(minutes=55)),
+        Window(0, start, *[start + timedelta(minutes=5)] * 2),
+        Window(1, start + timedelta(minutes=5), *[start + timedelta(minutes=13)] * 2),
+        Window(2, start + timedelta(minutes=13), *[start + timedelta(minutes=55)] * 2),
     ]
     late_answer = post_from(status(), question=1, created_at=start + timedelta(minutes=20))
     assert in_window(late_answer, windows[1])

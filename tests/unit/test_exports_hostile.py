@@ -17,7 +17,8 @@ import pytest
 
 from bot.core.stats import compute_series_stats, compute_stats
 from bot.core.transcript import build_transcript
-from bot.exports import ExportContext, render, safe_url, write_exports
+from bot.export_common import safe_url
+from bot.exports import ExportContext, render, write_exports
 from bot.series_exports import SeriesContext, render_series
 from tests.support.hostile import (
     BIG_POST_CHARACTERS,

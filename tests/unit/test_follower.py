@@ -25,6 +25,7 @@ from bot.ports import (
     BadEvent,
     DeleteEvent,
     Fetched,
+    NoStreaming,
     PermanentError,
     PostEvent,
     Skipped,
@@ -216,6 +217,18 @@ def test_a_refused_stream_means_polling_at_the_interval() -> None:
     assert source.stream_calls == 1  # asked again only minutes later
     # At once, then from the cursor every 3 s of the 7.5 s; then the settling pass.
     assert source.timeline_calls == [(None, None), ("20", None), ("20", None), (None, None)]
+
+
+def test_a_server_without_any_stream_is_polled_for_the_whole_window_not_asked_again() -> None:
+    """Issue 11: the kind is decided once per run; a refusal is asked again minutes later,
+    a server with no stream at all never."""
+    none = NoStreaming("streaming refused: HTTP 404; WebSocket streaming refused: HTTP 404")
+    source = ScriptedSource([none], [TagPage([fresh("30")], newer="30", older=None, full=False)])
+    archive, logs, occurrence = follow(source, seconds=12 * 60, poll=60, speed=400)
+
+    assert [p.id for p in archive.posts(occurrence)] == ["30"]
+    assert source.stream_calls == 1  # a PermanentError would be asked again at 5 and 10 min
+    assert [line["reason"] for line in events(logs, "follow.polling")] == [none.reason]
 
 
 def test_the_window_opens_before_the_intro_and_closes_after_the_wrapup_delay() -> None:

@@ -22,7 +22,8 @@ from bot.core.configfile import parse_config
 from bot.core.stats import compute_stats
 from bot.core.transcript import build_transcript
 from bot.core.wrapup import wrapup_thread
-from bot.exports import CSV_COLUMNS, ExportContext, export_context, render
+from bot.export_data import CSV_COLUMNS
+from bot.exports import ExportContext, export_context, render
 from tests.support.synthetic_chat import SyntheticChat, load_chat
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.adapters.rehearsal import CrowdPlayer, RehearsalPlatform, RehearsalServer, Show
 from bot.core.agenda import Occurrence
-from bot.core.crowd import CrowdPlan, CrowdPost, Delete, Edit, Favourite, Persona
 from bot.core.model import ArchivedPost
 from bot.ports import DeleteEvent, PermanentError, PostEvent, Skipped, StreamEvent
+from bot.rehearsal.crowd import CrowdPlan, CrowdPost, Delete, Edit, Favourite, Persona
+from bot.rehearsal.crowd_player import CrowdPlayer
+from bot.rehearsal.platform import RehearsalPlatform, Show
+from bot.rehearsal.world import RehearsalServer
 from bot.runtime.logs import get_logger
 from tests.support.clock import ManualClock
 

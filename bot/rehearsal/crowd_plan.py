@@ -1,15 +1,6 @@
-"""A simulated crowd for rehearsals: who takes part in a chat, and what each one does when.
-
-Pure and seeded: the same chat file, seed and size give the same people and the same
-actions, to the millisecond. Times are chat time (as the chat file counts it) from the
-intro; a rehearsal plays them compressed.
-
-The crowd does what a real one does to the bot: introductions, answers numbered ``A1``..
-with the hashtag, answers that reply to the question post without it, replies to each other,
-favourites, a late answer to an earlier question, an edit, a deletion, a reply that is not
-public; and the people the etiquette is for: one who tells the bot "stop", one with
-``#nobot`` in their profile, one bot account. Every text is different from every other, so
-no answer is marked down as a repeat by chance.
+"""The crowd's plan: who takes part (``crowd_people``), and what each one does when, in what
+words (``crowd_texts``). Pure and seeded: the same chat file, seed and size give the same
+people and the same actions, to the millisecond.
 
 Everything that decides a question's boosts happens early in its window (answers, replies,
 favourites), before the curator's first choice a quarter of the way in, and the replies the
@@ -22,23 +13,42 @@ question's window has closed, as they do in real chats.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 from bot.core.config import ChatConfig
 from bot.core.curation import text_fingerprint
 from bot.core.text import has_hashtag
-
-Role = Literal["regular", "lurker", "stopper", "nobot", "bot", "guest", "host"]
-Visibility = Literal["public", "unlisted"]
+from bot.rehearsal.crowd import (
+    Action,
+    CrowdPlan,
+    CrowdPost,
+    Delete,
+    Edit,
+    Favourite,
+    Persona,
+    Visibility,
+)
+from bot.rehearsal.crowd_people import SPECIAL_ROLES_FROM, draw_people, named_accounts
+from bot.rehearsal.crowd_texts import (
+    ANY_TOPIC,
+    INTRO_EXTRAS,
+    INTRO_PLACES,
+    INTRO_ROLES,
+    LINK,
+    ON_TOPIC,
+    PREFIXES,
+    REPLIES,
+    REPLY_BACKS,
+    REPLY_TOPICS,
+    STOP,
+    THANKS,
+    keywords,
+)
 
 # The default size of the crowd: a chat of about 40 people, as the boost defaults assume.
 DEFAULT_SIZE = 36
-# Below this size there is no room for the special roles: everyone is a regular.
-SPECIAL_ROLES_FROM = 8
 
 # Fractions of a question's window (see the module's docstring): answers come in its first
 # twelfth, replies and favourites follow shortly, all well before the curator first chooses,
@@ -60,197 +70,6 @@ _GAP = timedelta(seconds=1)
 # Drafts drawn for each text, so that one unlike every earlier text is found.
 _DRAFTS = 30
 
-_SERVERS = (None, None, "care.example", "social.example", "town.example", "health.example")
-_FIRST_NAMES = (
-    "Amira", "Ben", "Chloe", "Dev", "Efua", "Finn", "Grace", "Hamid", "Ines", "Jonah",
-    "Kezia", "Liam", "Mei", "Nadia", "Owen", "Priya", "Quentin", "Rosa", "Sami", "Tess",
-    "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zara", "Aled", "Bronwen", "Cormac", "Deepa",
-    "Eilidh", "Femi", "Gwen", "Harriet", "Idris", "Jo", "Kwame", "Lowri", "Marta", "Niamh",
-    "Oluwa", "Petra", "Rhys", "Sian", "Tomasz", "Una", "Wiktor", "Yara",
-)  # fmt: skip
-_SURNAME_INITIALS = "ABCDEFGHJKLMNOPRSTVWY"
-_ROLES = (
-    "Practice nurse", "Researcher", "Team lead", "Patient advocate", "Student", "Carer",
-    "Community organiser", "Practice manager", "GP", "Volunteer", "Data analyst",
-    "Pharmacist", "Receptionist", "Service designer", "Health visitor", "Trainer",
-)  # fmt: skip
-_PLACES = (
-    "from Leeds", "in Bristol", "in Cardiff", "near Glasgow", "in Belfast", "from Norwich",
-    "in a small town in Devon", "from Manchester", "in Swansea", "from York", "in Dundee",
-    "from the Lakes", "in east London", "from Hull",
-)  # fmt: skip
-_INTRO_EXTRAS = (
-    "First time here!", "Long-time lurker, first chat.", "Here to learn.", "Tea in hand.",
-    "Looking forward to this one.", "Glad to be back.", "Hello everyone!", "",
-)  # fmt: skip
-_BIOS = (
-    "Trying to make services kinder.", "Views my own.", "Learning in public.",
-    "Data, tea and long walks.", "Always asking why.", "Listening first.",
-)  # fmt: skip
-# Answers: a sentence about one of the question's own words, and one that fits any question.
-_ON_TOPIC = (
-    "On {kw}: we are better than we were, not yet good.",
-    "When it comes to {kw}, small and regular beats big and rare.",
-    "We keep coming back to {kw}.",
-    "For us the answer starts with {kw}.",
-    "Underrated: {kw}.",
-    "The honest answer on {kw}: it depends who you ask.",
-    "Our biggest lesson about {kw} came from a complaint we nearly ignored.",
-    "I would put {kw} first, then everything else.",
-    "Two words: {kw} and patience.",
-    "We are trialling a new approach to {kw} this year.",
-    "Nobody owned {kw} until last spring.",
-    "Someone new to the team challenged us on {kw}, and they were right.",
-)
-_ANY_TOPIC = (
-    "Honestly? We collect far more than we ever read.",
-    "Small, regular changes have worked better for us than big plans.",
-    "Still working this out, and keen to learn from you all.",
-    "It depends on the week, if I am honest.",
-    "We tried three things before one stuck.",
-    "The people closest to the work usually know first.",
-    "Making it somebody's actual job changed everything.",
-    "Time is the real barrier, not willingness.",
-    "Listening is easy; acting on it is the hard part.",
-    "We share what we learn at every team meeting now.",
-    "Asking in person gets very different answers from a form.",
-    "Nobody had time until we made time.",
-    "The quiet voices matter most and are heard least.",
-    "A whiteboard in the staff room did more than any report.",
-)
-_REPLIES = (
-    "Love this, we do something similar.",
-    "How did you get people on board with that?",
-    "Same here! Did it last?",
-    "This is really useful, thank you.",
-    "Interesting: we found the opposite.",
-    "Could you say more about how that works?",
-    "Yes! This is exactly it.",
-    "Borrowing this idea for our team.",
-    "Did you measure the difference?",
-    "That matches what we hear too.",
-)
-_REPLY_TOPICS = (
-    "",
-    "Great point about {kw}.",
-    "Where we struggle most: {kw}.",
-    "We should talk about {kw} more.",
-    "Especially the {kw} part.",
-)
-# The author's answer back, and thanks after the closing: an opening and a second part.
-_REPLY_BACKS = (
-    ("Thanks!", "Glad it helps.", "Ha, yes.", "Good question.", "Exactly.", "Honestly,"),
-    (
-        "Happy to share our template.", "It did, mostly.", "Slowly, one team at a time.",
-        "It took us years to get there.", "We started small.", "Our manager backed it early.",
-        "Ask me anything.", "Still learning, though.", "It was messy at first.",
-        "Worth trying, I promise.",
-    ),
-)  # fmt: skip
-_THANKS = (
-    (
-        "Thanks all!", "Thank you everyone!", "Great chat!", "Thanks for hosting!",
-        "What an hour.", "Brilliant questions tonight.",
-    ),
-    (
-        "Lots to think about.", "See you next time.", "So many ideas to take back to the team.",
-        "My notebook is full.", "Off to share this with my team.", "Same time next month?",
-        "Loved the stories.", "",
-    ),
-)  # fmt: skip
-_PREFIXES = ("A{n} ", "A{n}: ", "A{n}. ", "a{n} ", "A {n} ", "A.{n} ")
-_STOP = "stop, please: I would rather not be boosted or mentioned."
-_LINK = " More here: https://example.org/notes/{slug}"
-
-# Words of five letters or more that say nothing about a question on their own.
-_NOT_TOPICS = frozenset(
-    (
-        "about", "above", "after", "again", "their", "there", "these", "those", "which",
-        "whose", "where", "would", "could", "should", "yours", "today", "doing", "having",
-        "alongside", "behind", "being", "every", "other", "under", "gather", "reads", "trust",
-        "close", "changed", "missing", "share", "think", "using", "learn", "works", "helps",
-        "needs", "happen", "heard", "tonight", "really", "things", "because", "acting",
-    )
-)  # fmt: skip
-_NOUN_ENDINGS = ("s", "tion", "ment", "ence", "ance", "ity", "ure", "ness", "ship", "back")
-
-
-@dataclass(frozen=True)
-class Persona:
-    username: str  # unique in the crowd: letters, digits and _
-    display_name: str
-    server: str | None  # None: an account on the bot's own server
-    followers: int
-    bio: str
-    role: Role
-    is_bot: bool = False
-
-
-@dataclass(frozen=True)
-class CrowdPost:
-    at: timedelta  # after the intro, in chat time
-    id: str  # the plan's name for the post ("c007"), for the actions that refer to it
-    author: str  # username
-    body: str  # the text after the mentions; carries the hashtag when tagged
-    mentions: tuple[str, ...] = ()  # usernames the text starts with
-    mentions_bot: bool = False
-    reply_to: str | None = None  # a crowd post's id
-    reply_to_bot: str | None = None  # a slot of the bot's: "intro", "q3", "closing"
-    visibility: Visibility = "public"
-    answers: int | None = None  # the question the author means to answer
-
-
-@dataclass(frozen=True)
-class Favourite:
-    at: timedelta
-    author: str
-    post: str  # a crowd post's id
-
-
-@dataclass(frozen=True)
-class Edit:
-    at: timedelta
-    post: str
-    body: str
-
-
-@dataclass(frozen=True)
-class Delete:
-    at: timedelta
-    post: str
-
-
-Action = CrowdPost | Favourite | Edit | Delete
-
-
-@dataclass(frozen=True)
-class CrowdPlan:
-    people: tuple[Persona, ...]
-    actions: tuple[Action, ...]  # in time order
-
-    def posts(self) -> list[CrowdPost]:
-        return [a for a in self.actions if isinstance(a, CrowdPost)]
-
-    def role(self, role: Role) -> list[Persona]:
-        return [p for p in self.people if p.role == role]
-
-    def summary(self, hashtag: str) -> str:
-        """One line for the console: who the crowd is and what it will do."""
-        posts = self.posts()
-        untagged = sum(1 for p in posts if not has_hashtag(p.body, hashtag))
-
-        def count(kind: type) -> int:
-            return sum(1 for a in self.actions if isinstance(a, kind))
-
-        people = [p for p in self.people if p.role != "host"]
-        return (
-            f"{len(people)} people, {len(posts)} posts ({untagged} without the hashtag), "
-            f"{count(Favourite)} favourites, {count(Edit)} edited, {count(Delete)} deleted; "
-            f'{len(self.role("stopper"))} will tell the bot "stop", '
-            f"{len(self.role('nobot'))} has #nobot in their profile, "
-            f"{len(self.role('bot'))} is a bot account"
-        )
-
 
 @dataclass(frozen=True)
 class _Window:
@@ -260,18 +79,6 @@ class _Window:
 
     def at(self, fraction: float) -> timedelta:
         return self.start + (self.end - self.start) * fraction
-
-
-def keywords(text: str) -> list[str]:
-    """The words of a question worth echoing in an answer, in their order: the ones that look
-    like nouns, if any (a template says "on {kw}"), else every long word."""
-    words = []
-    for word in re.findall(r"[A-Za-z][A-Za-z-]+", text):
-        lowered = word.lower()
-        if len(lowered) >= 5 and lowered not in _NOT_TOPICS and lowered not in words:
-            words.append(lowered)
-    nouns = [w for w in words if w.endswith(_NOUN_ENDINGS) and not w.endswith("ss")]
-    return nouns or words
 
 
 def _windows(config: ChatConfig) -> tuple[list[_Window], timedelta, timedelta]:
@@ -292,72 +99,8 @@ def plan_crowd(config: ChatConfig, *, seed: int, size: int = DEFAULT_SIZE) -> Cr
     """The crowd of a rehearsal of ``config``: ``size`` invented people (plus the accounts the
     chat file names: its guests, who answer, and its hosts, who only approve boosts)."""
     rng = random.Random(seed)
-    people = _people(rng, size) + _named_accounts(config)
+    people = draw_people(rng, size) + named_accounts(config)
     return _Planner(rng, config, people).plan()
-
-
-def _people(rng: random.Random, size: int) -> list[Persona]:
-    roles: list[Role] = ["regular"] * size
-    if size >= SPECIAL_ROLES_FROM:
-        specials: list[Role] = ["stopper", "nobot", "bot"]
-        specials += ["lurker"] * (size // 10)
-        roles[: len(specials)] = specials
-        rng.shuffle(roles)
-    people = []
-    taken: set[str] = set()
-    for role in roles:
-        first = rng.choice(_FIRST_NAMES)
-        initial = rng.choice(_SURNAME_INITIALS)
-        username = f"{first.lower()}_{initial.lower()}"
-        while username in taken:
-            username += str(rng.randrange(10))
-        taken.add(username)
-        bio = rng.choice(_BIOS)
-        if role == "nobot":
-            bio += " #NoBot please."
-        display = f"{first} {initial}."
-        if role == "bot":
-            username, display, bio = (
-                f"digest_{len(taken)}",
-                "Practice News Digest",
-                ("Automated account: posts new articles from our blog."),
-            )
-            taken.add(username)
-        people.append(
-            Persona(
-                username=username,
-                display_name=display,
-                server=rng.choice(_SERVERS),
-                followers=int(rng.lognormvariate(5.0, 1.2)),
-                bio=bio,
-                role=role,
-                is_bot=role == "bot",
-            )
-        )
-    return people
-
-
-def _named_accounts(config: ChatConfig) -> list[Persona]:
-    """The guests (``boost.always``) and hosts the chat file names, as crowd accounts."""
-    people = []
-    taken: set[str] = set()
-    for role, handles in (("guest", config.boost.always), ("host", config.chat.hosts)):
-        for handle in handles:
-            username, _, server = handle.lstrip("@").partition("@")
-            if username.lower() in taken:
-                continue
-            taken.add(username.lower())
-            people.append(
-                Persona(
-                    username=username,
-                    display_name=username.replace("_", " ").title(),
-                    server=server or None,
-                    followers=250,
-                    bio="Guest of the chat." if role == "guest" else "Host of the chat.",
-                    role="guest" if role == "guest" else "host",
-                )
-            )
-    return people
 
 
 class _Planner:
@@ -447,12 +190,12 @@ class _Planner:
         drafts = []
         for _ in range(_DRAFTS):
             kw = self.rng.choice(self.topics[number - 1])
-            sentences = [self.rng.choice(_ON_TOPIC).format(kw=kw)]
+            sentences = [self.rng.choice(ON_TOPIC).format(kw=kw)]
             if self.rng.random() < 0.6:
-                sentences.insert(self.rng.randrange(2), self.rng.choice(_ANY_TOPIC))
+                sentences.insert(self.rng.randrange(2), self.rng.choice(ANY_TOPIC))
             text = " ".join(sentences)
             if self.rng.random() < 0.08:
-                text += _LINK.format(slug=kw)
+                text += LINK.format(slug=kw)
             drafts.append(text[:1].upper() + text[1:])
         return self._unique(drafts)
 
@@ -460,15 +203,15 @@ class _Planner:
         drafts = []
         for _ in range(_DRAFTS):
             kw = self.rng.choice(topics)
-            extra = self.rng.choice(_REPLY_TOPICS).format(kw=kw)
-            drafts.append(f"{self.rng.choice(_REPLIES)} {extra}".strip())
+            extra = self.rng.choice(REPLY_TOPICS).format(kw=kw)
+            drafts.append(f"{self.rng.choice(REPLIES)} {extra}".strip())
         return self._unique(drafts)
 
     def _intro_text(self) -> str:
         drafts = []
         for _ in range(_DRAFTS):
-            text = f"Hi all! {self.rng.choice(_ROLES)} {self.rng.choice(_PLACES)} here."
-            drafts.append(f"{text} {self.rng.choice(_INTRO_EXTRAS)}".strip())
+            text = f"Hi all! {self.rng.choice(INTRO_ROLES)} {self.rng.choice(INTRO_PLACES)} here."
+            drafts.append(f"{text} {self.rng.choice(INTRO_EXTRAS)}".strip())
         return self._unique(drafts)
 
     def _two_part(self, parts: tuple[Sequence[str], Sequence[str]]) -> str:
@@ -478,7 +221,7 @@ class _Planner:
         return self._unique(drafts)
 
     def _prefix(self, number: int) -> str:
-        return self.rng.choice(_PREFIXES).format(n=number)
+        return self.rng.choice(PREFIXES).format(n=number)
 
     def _tagged(self, text: str) -> str:
         return f"{text} {self.hashtag}"
@@ -528,7 +271,7 @@ class _Planner:
             post = self._answer(person, window, slot, first=stopping)
             answered.append((post, post.reply_to_bot is not None))
             if stopping:
-                self._post(self._time(window, *_STOP_AT), person, _STOP, mentions_bot=True)
+                self._post(self._time(window, *_STOP_AT), person, STOP, mentions_bot=True)
             if number == 2 and person is self.deleter:
                 self._delete_and_repost(person, window, post)
             if number == 3 and person is self.editor:
@@ -591,7 +334,7 @@ class _Planner:
         if not has_hashtag(reply.body, self.hashtag):
             return  # see _UNTAGGED_ANSWERS
         if self.rng.random() < 0.4 and self._fraction(window, reply.at + _GAP) < _REPLIES_BY:
-            self._reply(window, reply, author, self._two_part(_REPLY_BACKS), in_thread)
+            self._reply(window, reply, author, self._two_part(REPLY_BACKS), in_thread)
 
     def _reply(
         self, window: _Window, parent: CrowdPost, author: Persona, text: str, in_thread: bool
@@ -642,7 +385,7 @@ class _Planner:
         for person in self.speakers:
             if self.rng.random() >= 0.3:
                 continue
-            text = self._two_part(_THANKS)
+            text = self._two_part(THANKS)
             at = self._time(after, 0.05, 0.5)
             if self.rng.random() < 0.3:
                 self._post(at, person, text, reply_to_bot="closing")

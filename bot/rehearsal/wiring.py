@@ -18,7 +18,7 @@ from bot.ports import Clock, PostingPlatform
 from bot.runtime.logs import get_logger
 
 if TYPE_CHECKING:
-    from bot.core.crowd import CrowdPlan
+    from bot.rehearsal.crowd import CrowdPlan
 
 # How long after its start a rehearsal's intro goes out (see ``rehearsal_origin``).
 REHEARSAL_LEAD = timedelta(seconds=1)
@@ -92,9 +92,11 @@ def rehearsal_world(
     boosts and direct messages are printed on ``stream``."""
     from urllib.parse import urlsplit
 
-    from bot.adapters.rehearsal import CrowdPlayer, RehearsalPlatform, RehearsalServer, Show
     from bot.core.checks import platform_limits
-    from bot.core.crowd import plan_crowd
+    from bot.rehearsal.crowd_plan import plan_crowd
+    from bot.rehearsal.crowd_player import CrowdPlayer
+    from bot.rehearsal.platform import RehearsalPlatform, Show
+    from bot.rehearsal.world import RehearsalServer
 
     occurrence, agenda = plan
     people = plan_crowd(config, seed=seed, size=crowd)
