@@ -30,6 +30,7 @@ from bot.core.problems import ConfigError, ConfigErrors, Problem
 from bot.ports import (
     Archive,
     Clock,
+    HealthStore,
     Ledger,
     PlatformError,
     PostingPlatform,
@@ -382,13 +383,6 @@ def run_chat(
         log=log,
         ownership=None if ownership is None else ownership.ownership,
     )
-    followers = (
-        followers_for(
-            config, platforms, archive=archive, ledger=store, clock=clock, stop_event=acting
-        )
-        if archive is not None
-        else []
-    )
     steering, commands = (
         host_commands_for(
             config,
@@ -403,6 +397,20 @@ def run_chat(
         )
         if archive is not None
         else (None, None)
+    )
+    followers = (
+        followers_for(
+            config,
+            platforms,
+            archive=archive,
+            ledger=store,
+            clock=clock,
+            stop_event=acting,
+            end_delay=None if steering is None else steering.delay,
+            health=open_health(store),
+        )
+        if archive is not None
+        else []
     )
     curators = (
         curators_for(
@@ -465,6 +473,13 @@ def run_chat(
         acting=None if ownership is None else acting,
         grace=config.posts.grace,
     )
+
+
+def open_health(store: Any) -> HealthStore:
+    """The worker's health per platform, in the store's database (for the hosts' console)."""
+    from bot.adapters.health_sql import HealthSql
+
+    return HealthSql(store.engine)
 
 
 def open_archive(store: Any) -> Archive:

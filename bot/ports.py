@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.core.budget import PostOutcome, Spend
+from bot.core.health import PlatformHealth
 from bot.core.masking import mask
 from bot.core.model import ArchivedPost, Author
 from bot.core.steering import CommandState, HostCommand
@@ -672,3 +673,11 @@ class HostCommands(Protocol):
     ) -> bool:
         """Settle a pending command; False if it was settled already (by another worker)."""
         ...
+
+
+class HealthStore(Protocol):
+    """The worker's health per occurrence and platform, for the console to show."""
+
+    def save_health(self, health: PlatformHealth) -> None: ...
+
+    def health(self, occurrence: str) -> list[PlatformHealth]: ...

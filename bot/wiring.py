@@ -14,7 +14,15 @@ from typing import Any
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
 from bot.core.planning import LINGER
-from bot.ports import Archive, Clock, CuratingPlatform, HashtagSource, Ledger, PostingPlatform
+from bot.ports import (
+    Archive,
+    Clock,
+    CuratingPlatform,
+    HashtagSource,
+    HealthStore,
+    Ledger,
+    PostingPlatform,
+)
 from bot.runtime.logs import get_logger
 
 
@@ -26,8 +34,12 @@ def followers_for(
     ledger: Ledger,
     clock: Clock,
     stop_event: threading.Event,
+    end_delay: Callable[[], timedelta | None] | None = None,
+    health: HealthStore | None = None,
 ) -> list[Any]:
-    """A follower per platform that can follow a hashtag (none when capture is off)."""
+    """A follower per platform that can follow a hashtag (none when capture is off); its
+    window's end moves by ``end_delay`` (the hosts' shifts and pauses) if given; it notes
+    its ``health`` (stream or polling, waits, errors) for the hosts' console."""
     if not config.follow.enabled:
         return []
     from bot.runtime.follower import Follower
@@ -43,12 +55,21 @@ def followers_for(
             settings=config.follow,
             after_end=config.wrapup.after,
             log=get_logger(chat=config.chat.id),
+            end_delay=end_delay,
+            health=health,
         )
         for platform in platforms.values()
         if isinstance(platform, HashtagSource)
     ]
     return followers + _x_followers(
-        config, platforms, archive=archive, ledger=ledger, clock=clock, stop_event=stop_event
+        config,
+        platforms,
+        archive=archive,
+        ledger=ledger,
+        clock=clock,
+        stop_event=stop_event,
+        end_delay=end_delay,
+        health=health,
     )
 
 
@@ -60,6 +81,8 @@ def _x_followers(
     ledger: Ledger,
     clock: Clock,
     stop_event: threading.Event,
+    end_delay: Callable[[], timedelta | None] | None,
+    health: HealthStore | None,
 ) -> list[Any]:
     """X is searched, paying for each post read, within the occurrence's budget."""
     settings = config.platforms.x
@@ -82,6 +105,8 @@ def _x_followers(
             settings=settings,
             after_end=config.wrapup.after,
             log=get_logger(chat=config.chat.id),
+            end_delay=end_delay,
+            health=health,
         )
         for platform in platforms.values()
         if isinstance(platform, XPlatform) and isinstance(platform.meter, SpendingMeter)
@@ -243,13 +268,8 @@ def _x_curating(
     """X reposts by the same rules under its own, lower caps (its automation rules forbid
     bulk reposting), from what the follower captured (re-reading would be billed)."""
     settings = config.platforms.x
-    if settings is None:
-        return []  # without X, its adapter (and tweepy) need not be loaded
-    from bot.adapters.x import XPlatform
-    from bot.runtime.x_curation import XCuration
-
-    x = platforms.get("x")
-    if not isinstance(x, XPlatform):
+    curating = _x_curation(config, platforms, archive=archive, clock=clock)
+    if settings is None or curating is None:
         return []
     mode = config.boost.mode
     if mode == "approve":
@@ -268,14 +288,28 @@ def _x_curating(
             "min_interval": settings.repost.min_interval,
         }
     )
-    curating = XCuration(
+    return [(config.model_copy(update={"boost": rules}), curating)]
+
+
+def _x_curation(
+    config: ChatConfig, platforms: Mapping[str, PostingPlatform], *, archive: Archive, clock: Clock
+) -> CuratingPlatform | None:
+    """X's side of curation (reposts, from the archive), for the curator and the console."""
+    if config.platforms.x is None:
+        return None  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.x_curation import XCuration
+
+    x = platforms.get("x")
+    if not isinstance(x, XPlatform):
+        return None
+    return XCuration(
         platform=x,
         archive=archive,
         config=config,
         clock=clock,
         linger=config.wrapup.after + LINGER,
     )
-    return [(config.model_copy(update={"boost": rules}), curating)]
 
 
 def x_budgets(
@@ -336,6 +370,7 @@ def host_commands_for(
 
     commands = HostCommandsSql(store.engine)
     steering = Steering(commands, speed=speed)
+    x = _x_curation(config, platforms, archive=archive, clock=clock)
     task = HostCommandTask(
         hashtag=config.chat.hashtag,
         thread=config.posts.thread,
@@ -352,5 +387,9 @@ def host_commands_for(
         # Commands are taken for as long as the chat is followed: not past its end otherwise.
         linger=config.wrapup.after if config.follow.enabled else timedelta(0),
         ownership=ownership,
+        max_pause=config.posts.max_pause / speed,  # a rehearsal's, in the chat's time
+        # On X a host's repost goes through its curation, budget and caps.
+        curating={"x": x} if x is not None else None,
+        caps={"x": config.platforms.x.repost} if x is not None and config.platforms.x else None,
     )
     return steering, task

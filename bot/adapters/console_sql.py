@@ -14,6 +14,7 @@ from bot.adapters.archive_sql import _post
 from bot.adapters.sql_schema import (
     archive_posts_table,
     boost_decisions_table,
+    health_table,
     host_commands_table,
     leases_table,
     ledger_table,
@@ -75,12 +76,18 @@ class ConsoleReads:
             commands = conn.execute(
                 select(func.count(), func.max(c.done_at)).where(c.occurrence == occurrence)
             ).one()
+            health = conn.execute(
+                select(func.max(health_table.c.updated_at)).where(
+                    health_table.c.occurrence == occurrence
+                )
+            ).scalar()
         return (
             tuple(posts),
             tuple(ledger),
             tuple(sorted(map(tuple, ledger_states))),
             tuple(decisions),
             tuple(commands),
+            health,
         )
 
     def latest(

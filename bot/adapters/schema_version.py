@@ -26,7 +26,7 @@ from bot.adapters.sql_schema import metadata
 
 # The newest migration in bot/migrations/versions: a test checks it against Alembic's head,
 # so a new migration cannot be forgotten here.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 # Workers that start together on one PostgreSQL create or upgrade the schema one after
 # another, under this transaction-scoped advisory lock (an arbitrary constant of ours).
 MIGRATION_LOCK = 0x7477_6368_6174  # "twchat"

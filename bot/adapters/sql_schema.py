@@ -227,3 +227,22 @@ bluesky_sessions_table = Table(
     Column("session", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# What the worker last knew of each platform during an occurrence (bot.core.health): one row
+# per occurrence and platform, rewritten on a change, at most every few seconds.
+health_table = Table(
+    "platform_health",
+    metadata,
+    Column("occurrence", String(255), primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("mode", String(16)),  # stream | polling
+    Column("mode_reason", Text),
+    Column("mode_since", DateTime(timezone=True)),
+    Column("rate_limited_until", DateTime(timezone=True)),
+    Column("rate_limit_reason", Text),
+    Column("rate_limit_waits", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("last_error_at", DateTime(timezone=True)),
+)

@@ -69,6 +69,7 @@ CREATE = "POST /2/tweets"
 SEARCH = "GET /2/tweets/search/recent"
 TIMELINE = "GET /2/users/:id/tweets"
 REPOST = "POST /2/users/:id/retweets"
+UNREPOST = "DELETE /2/users/:id/retweets/:tweet_id"
 ME = "GET /2/users/me"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -347,6 +348,11 @@ class XPlatform:
         self.meter.settle_repost(hold, "created")
         # X does not name the repost it made; the original's address stands for it.
         return Published(post_id, own_post_url(post_id), self._clock.now())
+
+    def unboost(self, post_id: str) -> None:
+        """Undo the bot's repost (a host's un-boost); X answers alike if there is none.
+        Nothing is created, so nothing is billed."""
+        self._call(UNREPOST, lambda: self.client.unretweet(post_id, user_auth=True))
 
     # -- requests and errors -------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from bot.adapters.console_sql import ConsoleReads
 from bot.core.agenda import Occurrence, Plan, PlannedPost
 from bot.core.budget import Spend
 from bot.core.config import ChatConfig
+from bot.core.health import PlatformHealth
 from bot.core.model import ArchivedPost
 from bot.core.steering import HostCommand, Steered, steer
 from bot.core.transcript import author_key
@@ -57,6 +58,7 @@ class StateReader:
         curation: CurationStore,
         returning: Callable[[str, str], set[str]],
         spending: Callable[[str, str], Spend],
+        health: Callable[[str], list[PlatformHealth]] = lambda _occurrence: [],
     ) -> None:
         self.reads = reads
         self._ledger = ledger
@@ -64,6 +66,7 @@ class StateReader:
         self._curation = curation
         self._returning = returning
         self._spending = spending
+        self._platform_health = health
         self._cache: dict[str, tuple[float, set[str]]] = {}
         self._lock = threading.Lock()
 
@@ -165,6 +168,7 @@ class StateReader:
                 "posts": spent.posts,
             }
         return {
+            "platforms": [_platform_health(h, now) for h in self._platform_health(occurrence.id)],
             "x_budget": budget,
             "workers": workers,
             "owner": lease.owner if lease and lease.expires_at > now else None,
@@ -172,6 +176,24 @@ class StateReader:
                 {"key": e.key, "reason": e.error} for e in entries.values() if e.state == "failed"
             ],
         }
+
+
+def _platform_health(health: PlatformHealth, now: datetime) -> dict[str, Any]:
+    """What the worker last noted of a platform; a rate-limit wait only while it lasts."""
+    until = health.rate_limited_until
+    return {
+        "platform": health.platform,
+        "mode": health.mode,
+        "mode_reason": health.mode_reason,
+        "mode_since": iso_utc(health.mode_since) if health.mode_since else None,
+        "rate_limited_until": iso_utc(until) if until and until > now else None,
+        "rate_limit_reason": health.rate_limit_reason,
+        "rate_limit_waits": health.rate_limit_waits,
+        "errors": health.errors,
+        "last_error": health.last_error,
+        "last_error_at": iso_utc(health.last_error_at) if health.last_error_at else None,
+        "updated_at": iso_utc(health.updated_at),
+    }
 
 
 def _all(steered: Steered) -> list[PlannedPost]:

@@ -49,6 +49,7 @@ def console_app(
     gives its current occurrence and agenda at a time (``next_plan``, or a rehearsal's)."""
     from bot.adapters.commands_sql import HostCommandsSql
     from bot.adapters.console_sql import ConsoleReads
+    from bot.adapters.health_sql import HealthSql
     from bot.adapters.store_curation import CurationSql
     from bot.adapters.store_spending import SpendingSql
     from bot.console.access import Access
@@ -66,6 +67,7 @@ def console_app(
             chat_id, before=occurrence
         ),
         spending=SpendingSql(store.engine).spending,
+        health=HealthSql(store.engine).health,
     )
     return create_app(
         chats=[ConsoleChat(config, plan, speed) for config, plan in chats],

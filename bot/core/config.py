@@ -102,11 +102,26 @@ class Posts(ConfigModel):
         default=timedelta(minutes=5),
         description="A post whose time passed less than this ago (after a restart) goes out late.",
     )
+    max_pause: Duration = Field(
+        default=timedelta(hours=3),
+        description="A pause from the hosts' console held longer than this ends the chat, "
+        "as the console's 'end' would (the closing, then the wrap-up).",
+    )
     question_prefix: str = Field(default="Q{n}:", description="Put before each question's text.")
     reminders: list[Reminder] = Field(default_factory=list)
     intro: Intro
     questions: list[TimedPost] = Field(min_length=1)
     closing: TimedPost | None = None
+
+    @model_validator(mode="after")
+    def _pause_limit(self) -> Posts:
+        if self.max_pause < timedelta(minutes=1):
+            raise PydanticCustomError(
+                "max_pause",
+                "a pause limit under 1m would end the chat as soon as a host pauses it",
+                {"field": "max_pause", "hint": "e.g. max_pause: 3h (the default)"},
+            )
+        return self
 
 
 def _transcript_url(value: str) -> str:

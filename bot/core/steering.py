@@ -38,6 +38,8 @@ COMMAND_KINDS: tuple[CommandKind, ...] = (
 STEERING_KINDS: tuple[CommandKind, ...] = ("shift", "pause", "resume", "next", "edit", "end")
 # What the ledger says of the questions left out when the hosts end the chat early.
 ENDED_EARLY = "the hosts ended the chat early"
+# Who asks for the end of a chat paused too long (``posts.max_pause``): the bot itself.
+PAUSE_LIMIT_BY = "tweetchat: paused past the limit"
 # A shift of more than this is surely a typo (minutes for seconds).
 MAX_SHIFT_MINUTES = 240.0
 # Who signed in: a short name, shown on the page and in the log.

@@ -201,7 +201,7 @@ class Curator:
         self._record(occurrence, window, assessment, decisions, now, log)
         if self._rules.mode == "off":
             return
-        done = self._done(entries, decisions)
+        done = done_boosts(entries, decisions)
         ranked = list(assessment.eligible)
         if self._rules.mode == "approve":
             # Guests and co-hosts need no approval; the rest waits for a host's answer.
@@ -259,31 +259,6 @@ class Curator:
             for e in self._ledger.entries(occurrence.id)
             if e.key.startswith(prefix)
         }
-
-    @staticmethod
-    def _done(
-        entries: dict[str, LedgerEntry], decisions: dict[str, BoostDecision]
-    ) -> list[DoneBoost]:
-        """The boosts made (or under way) so far, for the caps and the interval."""
-        done = []
-        for post_id, entry in entries.items():
-            if entry.state not in ("claimed", "done"):
-                continue
-            decision = decisions.get(post_id)
-            if decision is None:
-                # Claimed before its decision was stored: counts for the interval only.
-                done.append(DoneBoost(post_id, "", -1, entry.claimed_at))
-            else:
-                done.append(
-                    DoneBoost(
-                        post_id,
-                        decision.author,
-                        decision.question,
-                        entry.claimed_at,
-                        decision.always,
-                    )
-                )
-        return done
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -727,3 +702,28 @@ class Curator:
         if self._limit is None:
             self._limit = int(self._call(self._platform.max_characters))
         return self._limit
+
+
+def done_boosts(
+    entries: dict[str, LedgerEntry], decisions: dict[str, BoostDecision]
+) -> list[DoneBoost]:
+    """The boosts made (or under way) so far, for the caps and the interval."""
+    done = []
+    for post_id, entry in entries.items():
+        if entry.state not in ("claimed", "done"):
+            continue
+        decision = decisions.get(post_id)
+        if decision is None:
+            # Claimed before its decision was stored: counts for the interval only.
+            done.append(DoneBoost(post_id, "", -1, entry.claimed_at))
+        else:
+            done.append(
+                DoneBoost(
+                    post_id,
+                    decision.author,
+                    decision.question,
+                    entry.claimed_at,
+                    decision.always,
+                )
+            )
+    return done

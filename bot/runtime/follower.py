@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
@@ -41,6 +41,7 @@ from bot.ports import (
     EventStream,
     Fetched,
     HashtagSource,
+    HealthStore,
     Ledger,
     NoStreaming,
     PermanentError,
@@ -50,6 +51,7 @@ from bot.ports import (
     TransientError,
 )
 from bot.runtime.clock import wait_until
+from bot.runtime.health import HealthRecorder
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
 # Stream reconnects: jittered exponential backoff, reset once a connection has held a while.
@@ -109,6 +111,19 @@ def follow_window(
     return FollowWindow(start=start, end=max([occurrence.end, *last]) + after - settling)
 
 
+# The end of a window while the hosts hold the agenda: not known until they resume it.
+OPEN_END = datetime.max.replace(tzinfo=UTC)
+# How the hosts' console moved the end of the agenda (None while paused): see Steering.delay.
+EndDelay = Callable[[], timedelta | None]
+
+
+def steered_end(end: datetime, delay: EndDelay | None) -> datetime:
+    """A window's end, moved as much as the hosts moved the end of the agenda: a post made
+    after the planned end but before the steered one belongs to the chat too."""
+    moved = delay() if delay is not None else timedelta(0)
+    return OPEN_END if moved is None else end + moved
+
+
 def ledger_answer_key(
     ledger: Ledger, occurrence: Occurrence, agenda: Sequence[PlannedPost], platform: str
 ) -> tuple[AnswerKey, list[str]]:
@@ -162,6 +177,8 @@ class Follower:
         settings: Follow,
         after_end: timedelta,
         log: Any,
+        end_delay: EndDelay | None = None,
+        health: HealthStore | None = None,
     ) -> None:
         self._source = source
         self._archive = archive
@@ -171,22 +188,29 @@ class Follower:
         self._tag = tag
         self._settings = settings
         self._after_end = after_end
+        self._end_delay = end_delay
+        self._health = health  # for the hosts' console: stream or polling, waits, errors
         self._log = log.bind(platform=source.name)
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         """Wait for the window, follow until it closes, settle. Returns early on stop."""
-        window = follow_window(
-            occurrence, agenda, margin=self._settings.margin, after=self._after_end
-        )
+        window = self.window(occurrence, agenda)
         capture = _Capture(self, occurrence, agenda, window)
         if not wait_until(self._clock, self._stop, window.start):
             return
-        if self._clock.now() < window.end:
+        if self._clock.now() < self.window(occurrence, agenda).end:
             capture.follow()
         if self._stop.is_set():
             return
-        if self._clock.now() - window.end < SETTLE_LATE_LIMIT:
+        if self._clock.now() - self.window(occurrence, agenda).end < SETTLE_LATE_LIMIT:
             capture.settle_once()
+
+    def window(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> FollowWindow:
+        """The capture window as the agenda stands now (the hosts may move its end)."""
+        window = follow_window(
+            occurrence, agenda, margin=self._settings.margin, after=self._after_end
+        )
+        return replace(window, end=steered_end(window.end, self._end_delay))
 
 
 @dataclass
@@ -255,6 +279,9 @@ class _Capture:
         self.cursor_name = f"{self.occurrence.id}/{self.platform}/tag"
         self.settled_name = f"{self.occurrence.id}/{self.platform}/settled"
         self.inbox: queue.Queue[_Message] = queue.Queue()
+        self.health = HealthRecorder(
+            f._health, self.clock, occurrence=self.occurrence.id, platform=self.platform
+        )
         self.stream: _Stream | None = None
         self.generation = 0
         now = self.clock.now()
@@ -280,9 +307,11 @@ class _Capture:
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
+                self.window = self.follower.window(self.occurrence, self.agenda)
                 if now >= self.window.end:
                     break
                 self._step(now)
+                self.health.flush()
                 self._drain(self._idle_seconds())
         finally:
             self._disconnect()
@@ -334,6 +363,7 @@ class _Capture:
                 wait = timedelta(seconds=max(exc.retry_after, 0.0))
                 self.blocked_until = now + wait
                 schedule.due = self.blocked_until
+                self.health.rate_limited(self.blocked_until, exc.reason)
                 self.log.warning(
                     "ratelimit.wait",
                     seconds=round(wait.total_seconds(), 2),
@@ -342,6 +372,7 @@ class _Capture:
                 )
             else:
                 delay = schedule.failed(now, READ_RETRY_BASE, READ_RETRY_CAP)
+                self.health.error(exc.reason)
                 self.log.warning(
                     "retry.wait",
                     seconds=round(delay.total_seconds(), 2),
@@ -350,6 +381,7 @@ class _Capture:
                 )
         except PermanentError as exc:
             delay = schedule.failed(now, READ_RETRY_CAP, READ_RETRY_CAP)
+            self.health.error(exc.reason)
             self.log.error(
                 "follow.refused",
                 seconds=round(delay.total_seconds(), 2),
@@ -359,6 +391,7 @@ class _Capture:
         except Exception:
             # A bug must not end the capture: log it whole and try again later.
             delay = schedule.failed(now, READ_RETRY_CAP, READ_RETRY_CAP)
+            self.health.error(f"the bot failed reading the {activity} (see its log)")
             self.log.exception(
                 "follow.error", activity=activity, seconds=round(delay.total_seconds(), 2)
             )
@@ -372,6 +405,7 @@ class _Capture:
             if exc.retry_after is not None:
                 wait = timedelta(seconds=max(exc.retry_after, 0.0))
                 self.stream_schedule.due = now + wait
+                self.health.rate_limited(now + wait, exc.reason)
                 self.log.warning(
                     "ratelimit.wait",
                     seconds=round(wait.total_seconds(), 2),
@@ -384,6 +418,7 @@ class _Capture:
         except NoStreaming as exc:
             # Nothing to ask again: poll until the window closes.
             self.stream_schedule.due = self.window.end
+            self.health.mode("polling", exc.reason)
             self.log.warning(
                 "follow.polling",
                 reason=exc.reason,
@@ -392,6 +427,7 @@ class _Capture:
             return
         except PermanentError as exc:
             self.stream_schedule.due = now + STREAM_REFUSED_RETRY
+            self.health.mode("polling", exc.reason)
             self.log.warning(
                 "follow.polling",
                 reason=exc.reason,
@@ -413,6 +449,7 @@ class _Capture:
         self.backfill_due = True
         self.timeline_schedule.due = now
         self.recent.clear()
+        self.health.mode("stream")
         self.log.info("follow.connected", generation=generation)
 
     def _pump(self, handle: EventStream, generation: int) -> None:
@@ -430,6 +467,8 @@ class _Capture:
     def _schedule_reconnect(self, now: datetime, reason: str) -> None:
         delay = self.stream_schedule.failed(now, RECONNECT_BASE, RECONNECT_CAP)
         self.counts.reconnects += 1
+        # The timeline is polled until the stream is back.
+        self.health.mode("polling", reason)
         self.log.warning(
             "follow.reconnect",
             reason=reason,

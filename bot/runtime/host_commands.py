@@ -17,8 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
+from bot.core.config_platforms import XRepost
+from bot.core.durations import format_duration
+from bot.core.host_caps import cap_refusal
 from bot.core.steering import (
     ENDED_EARLY,
+    PAUSE_LIMIT_BY,
     STEERING_KINDS,
     CommandState,
     HostCommand,
@@ -41,12 +45,15 @@ from bot.ports import (
     Published,
     Unboosting,
 )
+from bot.runtime.curator import done_boosts
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.steering import Steering
 
 # How often the store is asked for new commands: well within the second a host waits.
 POLL = timedelta(milliseconds=250)
+# A pause the hosts never resume ends the chat after this long (``posts.max_pause``).
+MAX_PAUSE = timedelta(hours=3)
 # The posts a host's post may reply to, to land in the chat's thread.
 _THREAD_KINDS = ("intro", "question", "closing")
 
@@ -83,6 +90,9 @@ class HostCommandTask:
         linger: timedelta,
         ownership: Ownership | None = None,
         poll: timedelta = POLL,
+        max_pause: timedelta = MAX_PAUSE,
+        curating: Mapping[str, CuratingPlatform] | None = None,
+        caps: Mapping[str, XRepost] | None = None,
     ) -> None:
         self._hashtag = hashtag
         self._thread = thread
@@ -99,6 +109,11 @@ class HostCommandTask:
         self._linger = linger
         self._ownership = ownership
         self._poll = poll
+        self._max_pause = max_pause
+        # Where boosting goes through the platform's own curation (X: from the archive,
+        # within its budget), and the caps that hold for the hosts there too (X's reposts).
+        self._curating = dict(curating or {})
+        self._caps = dict(caps or {})
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -121,7 +136,9 @@ class HostCommandTask:
         return max([occurrence.end, *(p.at for p in steered.posts)]) + self._linger
 
     def tick(self, occurrence: Occurrence) -> None:
-        for command in self._commands.commands(occurrence.id):
+        commands = self._commands.commands(occurrence.id)
+        ended = self._bound_pause(occurrence, commands)
+        for command in [*commands, *([ended] if ended else [])]:
             if command.state != "pending":
                 continue
             now = self._clock.now()
@@ -142,6 +159,31 @@ class HostCommandTask:
                 self._host_post(command, log)
 
     # -- the agenda ------------------------------------------------------------------------
+
+    def _bound_pause(
+        self, occurrence: Occurrence, commands: Sequence[HostCommand]
+    ) -> HostCommand | None:
+        """A pause held past ``max_pause`` (the hosts left, or forgot) ends the chat as their
+        "end" would: the bot asks for it as one more command, on the page with the reason, so
+        the run and its wrap-up do not wait forever. The command asked for, if it was now."""
+        _, steered = self._steering.current()
+        now = self._clock.now()
+        if steered.paused_since is None or now - steered.paused_since < self._max_pause:
+            return None
+        if any(c.kind == "end" and c.state == "pending" for c in commands):
+            return None  # asked already: it is carried out next
+        if self._ownership is not None and not self._ownership.owns(occurrence.id, now=now):
+            return None
+        by = f"{PAUSE_LIMIT_BY} ({format_duration(self._max_pause)})"
+        command = self._commands.add(HostCommand(0, occurrence.id, "end", by, now))
+        self._log.warning(
+            "console.pause_expired",
+            occurrence=occurrence.id,
+            command=command.id,
+            paused_since=steered.paused_since.isoformat(),
+            max_pause=format_duration(self._max_pause),
+        )
+        return command
 
     def _steer(self, command: HostCommand, now: datetime, log: Any) -> None:
         _, steered = self._steering.current()
@@ -191,7 +233,7 @@ class HostCommandTask:
 
     def _boost(self, command: HostCommand, log: Any) -> None:
         name, post_id = command.platform or "", command.post_id or ""
-        platform = self._platforms.get(name)
+        platform = self._curating.get(name) or self._platforms.get(name)
         if not isinstance(platform, CuratingPlatform):
             self._refuse(command, f"the bot cannot boost on {name or 'no platform'}", log)
             return
@@ -216,6 +258,11 @@ class HostCommandTask:
         if entry is not None and entry.state == "missed":
             self._refuse(command, entry.error or "skipped", log)
             return
+        if entry is None and name in self._caps:
+            capped = self._cap_refusal(command, post.question or 0, author_key(post.author))
+            if capped is not None:
+                self._refuse(command, capped, log)
+                return
         # Boosting again returns the same boost: finishing one a crash left claimed is safe.
         published = self._once(command, key, entry, lambda: platform.boost(post_id), log)
         if published is None:
@@ -229,7 +276,7 @@ class HostCommandTask:
         """Take a boost back, once: under its own ledger key (a boost key stays done, so no
         later tick boosts the post again)."""
         name, post_id = command.platform or "", command.post_id or ""
-        platform = self._platforms.get(name)
+        platform = self._curating.get(name) or self._platforms.get(name)
         if not isinstance(platform, Unboosting):
             self._refuse(command, f"the bot cannot take a boost back on {name}", log)
             return
@@ -325,6 +372,27 @@ class HostCommandTask:
             if decision.state == "rejected" and decision.rule not in (None, "already_boosted"):
                 return f"refused by the rule {decision.rule}: {decision.reason}"
         return None
+
+    def _cap_refusal(self, command: HostCommand, question: int, author: str) -> str | None:
+        name = command.platform or ""
+        prefix = boost_key(command.occurrence, name, "")
+        entries = {
+            e.key[len(prefix) :]: e
+            for e in self._ledger.entries(command.occurrence)
+            if e.key.startswith(prefix)
+        }
+        decisions = {
+            d.post_id: d for d in self._curation.decisions(command.occurrence) if d.platform == name
+        }
+        mine = decisions.get(command.post_id or "")
+        return cap_refusal(
+            self._caps[name],
+            done_boosts(entries, decisions),
+            question=mine.question if mine else question,
+            author=author,
+            always=mine.always if mine else False,
+            now=self._clock.now(),
+        )
 
     def _save_boosted(self, command: HostCommand, question: int, author: str, at: datetime) -> None:
         decisions = self._curation.decisions(command.occurrence, post_ids=[command.post_id or ""])

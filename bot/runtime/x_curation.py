@@ -38,6 +38,8 @@ class XActions(Protocol):
 
     def boost(self, post_id: str) -> Published: ...
 
+    def unboost(self, post_id: str) -> None: ...
+
     def post(self, text: str, *, key: str, in_reply_to: str | None) -> Published: ...
 
 
@@ -93,6 +95,9 @@ class XCuration:
 
     def boost(self, post_id: str) -> Published:
         return self._platform.boost(post_id)
+
+    def unboost(self, post_id: str) -> None:
+        self._platform.unboost(post_id)
 
     def mentions(self, *, after: str | None) -> tuple[list[Mention], str | None]:
         """Captured posts of the current occurrence that mention the bot, after ``after``

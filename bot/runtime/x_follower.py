@@ -37,6 +37,7 @@ from bot.ports import (
     BudgetExhausted,
     Clock,
     Fetched,
+    HealthStore,
     Ledger,
     PaidSearch,
     PermanentError,
@@ -46,7 +47,14 @@ from bot.ports import (
     TransientError,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import follow_window, ledger_answer_key
+from bot.runtime.follower import (
+    OPEN_END,
+    EndDelay,
+    follow_window,
+    ledger_answer_key,
+    steered_end,
+)
+from bot.runtime.health import HealthRecorder
 from bot.runtime.spending import SpendingMeter
 
 # X allows 300 searches per 15 minutes: one every 3 s. Reply polls take one per conversation,
@@ -123,6 +131,8 @@ class XFollower:
         settings: XSettings,
         after_end: timedelta,
         log: Any,
+        end_delay: EndDelay | None = None,
+        health: HealthStore | None = None,
     ) -> None:
         self._source = source
         self._archive = archive
@@ -134,6 +144,8 @@ class XFollower:
         self._follow = follow
         self._settings = settings
         self._after_end = after_end
+        self._end_delay = end_delay
+        self._health = health  # for the hosts' console: waits and errors
         self._log = log.bind(platform=source.name)
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
@@ -143,7 +155,7 @@ class XFollower:
         )
         if not wait_until(self._clock, self._stop, window.start):
             return
-        if self._clock.now() >= window.end:
+        if self._clock.now() >= steered_end(window.end, self._end_delay):
             return
         XCapture(self, occurrence, agenda, window.start, window.end).follow()
 
@@ -177,6 +189,10 @@ class XCapture:
         self.tag_due = _Due(now)
         self.replies_due = _Due(now)
         self.blocked_until = now
+        self.health = HealthRecorder(
+            f._health, self.clock, occurrence=self.occurrence.id, platform=self.platform
+        )
+        self.health.mode("polling", "X is searched at intervals: it has no stream")
         # The conversations of the bot's posts, from those archived already.
         self.conversations: dict[str, None] = {
             p.conversation_id or p.id: None
@@ -196,14 +212,16 @@ class XCapture:
         )
         reason = "the window closed"
         try:
-            while not stop.is_set() and self.clock.now() < self.end:
+            while not stop.is_set() and self.clock.now() < self._end():
                 now = self.clock.now()
                 if now >= self.blocked_until and now >= self.tag_due.at:
                     self._guarded("tag", self.tag_due, self._read_tag)
                 now = self.clock.now()
                 if now >= self.blocked_until and now >= self.replies_due.at:
                     self._guarded("replies", self.replies_due, self._read_replies)
-                due = max(min(self.tag_due.at, self.replies_due.at, self.end), self.blocked_until)
+                self.health.flush()
+                end = self._end()
+                due = max(min(self.tag_due.at, self.replies_due.at, end), self.blocked_until)
                 idle = (due - self.clock.now()).total_seconds()
                 stop.wait(min(max(idle, 0.0), MAX_IDLE_SECONDS))
             if not stop.is_set():
@@ -222,6 +240,10 @@ class XCapture:
             conversations=len(self.conversations),
         )
 
+    def _end(self) -> datetime:
+        # The hosts may move the end of the agenda while it is read.
+        return steered_end(self.end, self.follower._end_delay)
+
     def poll(self) -> None:
         """One read of the hashtag and of the replies, whatever the schedule says; raises
         ReadingStopped when reading is over for the occurrence."""
@@ -235,6 +257,7 @@ class XCapture:
         try:
             read()
         except BudgetExhausted as exc:
+            self.health.error(f"the budget is spent: {exc.reason}")
             raise ReadingStopped(f"the budget is spent: {exc.reason}") from None
         except ReadingRefused as exc:
             if exc.cause == "usage_cap":
@@ -250,11 +273,13 @@ class XCapture:
                     action="post-only mode on X: the agenda is posted, nothing is captured "
                     "there (the search needs a higher access level)",
                 )
+            self.health.error(exc.reason)
             raise ReadingStopped(exc.reason) from None
         except TransientError as exc:
             if exc.retry_after is not None:
                 wait = timedelta(seconds=max(exc.retry_after, 0.0))
                 self.blocked_until = due.at = now + wait
+                self.health.rate_limited(self.blocked_until, exc.reason)
                 self.log.warning(
                     "ratelimit.wait",
                     seconds=round(wait.total_seconds(), 2),
@@ -276,6 +301,7 @@ class XCapture:
         delay = min(RETRY_CAP, RETRY_BASE * 2**due.failures)
         due.failures += 1
         due.at = now + delay
+        self.health.error(reason if event is not None else f"the bot failed reading the {activity}")
         if event is not None:
             self.log.warning(
                 event, seconds=round(delay.total_seconds(), 2), reason=reason, activity=activity
@@ -283,8 +309,14 @@ class XCapture:
 
     def _next_poll(self, due: _Due, requests: int) -> None:
         now = self.clock.now()
+        # Spread over the window as the hosts moved it (while paused, its end is unknown:
+        # the planned one stands).
+        end = self._end()
         paced = self.follower._meter.read_delay(
-            now, start=self.start, end=self.end, shortest=self.follower._settings.poll_interval
+            now,
+            start=self.start,
+            end=self.end if end == OPEN_END else end,
+            shortest=self.follower._settings.poll_interval,
         )
         due.failures = 0
         due.at = now + max(paced, SEARCH_SPACING * 2 * requests)

@@ -23,7 +23,11 @@ from bot.runtime.clock import SystemClock
 from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger
 from tests.fakes.fault_proxy import FaultProxy
-from tests.support.mastodon_server import Account, MastodonServer, running_mastodon
+from tests.support.mastodon_server import (
+    Account,
+    MastodonServer,
+    running_mastodon_without_streaming,
+)
 
 TAG = "PollChat"
 POLL = timedelta(seconds=3)
@@ -32,9 +36,7 @@ WINDOW = timedelta(seconds=10)
 
 @pytest.fixture
 def no_streaming(tmp_path: Path) -> Iterator[MastodonServer]:
-    config = tmp_path / "mastodon_mock.toml"
-    config.write_text("[streaming]\nenabled = false\n", "utf-8")
-    with running_mastodon(config=config) as server:
+    with running_mastodon_without_streaming(tmp_path) as server:
         yield server
 
 

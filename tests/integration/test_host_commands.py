@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import structlog
+from structlog.testing import capture_logs
 
 from bot.adapters.commands_sql import HostCommandsSql
 from bot.adapters.console import ConsolePlatform
@@ -212,3 +213,33 @@ def test_an_early_end_closes_the_questions_left_in_the_ledger(store: SqlStore) -
     assert [p.slot for p in steered.dropped] == ["q2"]
     # The wrap-up comes as much earlier as the agenda now ends (q1, 10 minutes sooner).
     assert steering.delay() == -timedelta(minutes=10)
+
+
+def test_a_pause_never_resumed_ends_the_chat_after_the_limit(store: SqlStore) -> None:
+    clock = ManualClock(START + timedelta(minutes=10))
+    task, steering = rig(store, clock, io.StringIO())
+    ask(store, clock, "pause")
+    task.tick(OCC)
+    assert steering.delay() is None  # paused: the run, capture and wrap-up wait
+
+    clock.advance(hours=2, minutes=59)
+    task.tick(OCC)
+    assert outcomes(store) == [("pause", "done", None)]
+    clock.advance(minutes=1)
+    with capture_logs() as logs:
+        task.tick(OCC)
+        task.tick(OCC)  # asked for once
+
+    commands = HostCommandsSql(store.engine).commands(OCCURRENCE)
+    assert [(c.kind, c.state, c.by) for c in commands] == [
+        ("pause", "done", "Ana"),
+        ("end", "done", "tweetchat: paused past the limit (3h)"),
+    ]
+    expired = [line for line in logs if line["event"] == "console.pause_expired"]
+    assert [line["max_pause"] for line in expired] == ["3h"]
+    entry = store.get(Q2.key)
+    assert entry is not None
+    assert (entry.state, entry.error) == ("missed", "the hosts ended the chat early")
+    _, steered = steering.current()
+    assert not steered.paused
+    assert steering.delay() is not None  # the end is known again: the run can finish

@@ -1,12 +1,14 @@
 """The runner follows the hosts' commands while it runs: a question goes out as edited, the
-scheduler's jobs move with a shift, and an early end drops the questions left and sends the
-closing at once. Real time
-(APScheduler's), a few seconds; the posts printed by the console platform, the ledger read."""
+scheduler's jobs move with a shift, `next` sends the next question at once, and an early end
+drops the questions left and sends the closing at once. Real time (APScheduler's), a few
+seconds; the posts printed by the console platform, the ledger read."""
 
 from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
 from bot.core.agenda import Occurrence, PlannedPost, PostKind
-from bot.core.steering import HostCommand
+from bot.core.steering import CommandKind, HostCommand
 from bot.runtime.clock import SystemClock
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
@@ -29,17 +31,40 @@ from tests.support.console import planned_post, wait_for
 SHIFT = timedelta(seconds=2)
 
 
-def test_an_edit_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: Path) -> None:
+@dataclass
+class SteeredRun:
+    store: SqlStore
+    commands: HostCommandsSql
+    occurrence: Occurrence
+    agenda: list[PlannedPost]
+    shown: io.StringIO
+    clock: SystemClock
+
+    def ask(self, kind: CommandKind, **fields: object) -> None:
+        self.commands.add(
+            HostCommand(0, self.occurrence.id, kind, "Ana", self.clock.now(), **fields)  # type: ignore[arg-type]
+        )
+
+    def out(self, slot: str) -> object:
+        return self.store.get(next(p for p in self.agenda if p.slot == slot).key)
+
+
+def run_steered(
+    tmp_path: Path,
+    slots: list[tuple[str, float, PostKind]],
+    *,
+    end: float,
+    host: Callable[[SteeredRun], None],
+) -> tuple[bool, SteeredRun]:
+    """Run an agenda of ``slots`` (seconds from now) to ``end`` seconds, with the console's
+    command task, while ``host`` gives commands from another thread."""
     clock = SystemClock()
     start = clock.now()
-    occurrence = Occurrence("steer", "2026-12-02", start, start + timedelta(seconds=6))
-
-    def planned(slot: str, seconds: float, kind: PostKind) -> PlannedPost:
-        at = start + timedelta(seconds=seconds)
-        return planned_post(occurrence.id, slot, at, kind, tag="#Steer")
-
-    agenda = [planned("q1", 2, "question"), planned("q2", 8, "question")]
-    agenda.append(planned("closing", 12, "closing"))
+    occurrence = Occurrence("steer", "2026-12-02", start, start + timedelta(seconds=end))
+    agenda = [
+        planned_post(occurrence.id, slot, start + timedelta(seconds=at), kind, tag="#Steer")
+        for slot, at, kind in slots
+    ]
     store = SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     commands = HostCommandsSql(store.engine)
     shown = io.StringIO()
@@ -81,27 +106,33 @@ def test_an_edit_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: 
         companions=[task],
         steering=steering,
     )
-
-    def ask(kind: str, **fields: object) -> None:
-        commands.add(
-            HostCommand(0, occurrence.id, kind, "Ana", clock.now(), **fields)  # type: ignore[arg-type]
-        )
-
-    def host() -> None:
-        ask("edit", slot="q1", text="Q1, reworded by the hosts #Steer")
-        ask("shift", minutes=SHIFT.total_seconds() / 60)
-        wait_for(lambda: store.get(agenda[0].key), timeout=10, what="q1 out")
-        ask("end")
-
-    hosting = threading.Thread(target=host)
+    run = SteeredRun(store, commands, occurrence, agenda, shown, clock)
+    hosting = threading.Thread(target=host, args=(run,))
     hosting.start()
     try:
         completed = runner.run(occurrence, agenda, until=occurrence.end)
     finally:
         stop.set()
         hosting.join(10)
+    return completed, run
+
+
+def test_an_edit_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: Path) -> None:
+    def host(run: SteeredRun) -> None:
+        run.ask("edit", slot="q1", text="Q1, reworded by the hosts #Steer")
+        run.ask("shift", minutes=SHIFT.total_seconds() / 60)
+        wait_for(lambda: run.out("q1"), timeout=10, what="q1 out")
+        run.ask("end")
+
+    slots: list[tuple[str, float, PostKind]] = [
+        ("q1", 2, "question"),
+        ("q2", 8, "question"),
+        ("closing", 12, "closing"),
+    ]
+    completed, run = run_steered(tmp_path, slots, end=6, host=host)
 
     assert completed
+    agenda, store, shown = run.agenda, run.store, run.shown
     q1, q2, closing = (store.get(p.key) for p in agenda)
     assert q1 is not None
     assert q1.published_at is not None
@@ -114,5 +145,47 @@ def test_an_edit_a_shift_and_an_early_end_reach_the_running_scheduler(tmp_path: 
     assert "q2 #Steer" not in shown.getvalue()
     assert "Q1, reworded by the hosts #Steer" in shown.getvalue()
     assert "q1 #Steer" not in shown.getvalue()
-    assert [c.state for c in commands.commands(occurrence.id)] == ["done", "done", "done"]
+    assert [c.state for c in run.commands.commands(run.occurrence.id)] == ["done", "done", "done"]
     store.close()
+
+
+def test_next_sends_the_next_question_at_once_and_the_rest_keeps_its_times(
+    tmp_path: Path,
+) -> None:
+    asked: list[float] = []
+
+    def host(run: SteeredRun) -> None:
+        wait_for(lambda: run.out("q1"), timeout=10, what="q1 out")
+        asked.append(run.clock.now().timestamp())
+        run.ask("next")
+        wait_for(lambda: run.out("q2"), timeout=10, what="q2 out")
+        run.ask("next")  # q3 now too: nothing is left to bring forward after it
+        wait_for(lambda: run.out("q3"), timeout=10, what="q3 out")
+        run.ask("next")
+
+    slots: list[tuple[str, float, PostKind]] = [
+        ("q1", 1, "question"),
+        ("q2", 30, "question"),
+        ("q3", 60, "question"),
+        ("closing", 4, "closing"),
+    ]
+    completed, run = run_steered(tmp_path, slots, end=5, host=host)
+
+    assert completed
+    q2, q3, closing = (run.store.get(p.key) for p in run.agenda[1:])
+    assert q2 is not None
+    assert q2.published_at is not None
+    # Within a second of the host's command, not 30 s in.
+    assert q2.published_at.timestamp() - asked[0] < 1.5
+    assert q3 is not None
+    assert q3.published_at is not None
+    assert q3.published_at < run.agenda[2].at - timedelta(seconds=50)
+    assert closing is not None
+    assert closing.published_at is not None
+    # The closing kept its time: `next` moves one question, not the agenda.
+    assert closing.published_at >= run.agenda[3].at - timedelta(milliseconds=100)
+    printed = run.shown.getvalue()
+    assert printed.index("q1 #Steer") < printed.index("q2 #Steer") < printed.index("q3 #Steer")
+    outcomes = [(c.state, c.reason) for c in run.commands.commands(run.occurrence.id)]
+    assert outcomes == [("done", None), ("done", None), ("refused", "every question has gone out")]
+    run.store.close()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.health_sql import HealthSql
 from bot.adapters.store_spending import SpendingSql
 from bot.ports import SearchPage, TransientError
 from bot.runtime.x_follower import ReadingStopped, XCapture
@@ -191,6 +192,10 @@ def test_a_429_with_reset_blocks_reading_until_then(rig: XRig, logs: list[dict[s
     [wait] = events(logs, "ratelimit.wait")
     assert (wait["seconds"], wait["activity"]) == (90, "tag")
     assert capture.blocked_until == rig.clock.now() + timedelta(seconds=90)
+    # What the hosts' console shows of it.
+    (health,) = HealthSql(rig.store.engine).health(rig.occurrence.id)
+    assert (health.platform, health.mode, health.rate_limit_waits) == ("x", "polling", 1)
+    assert health.rate_limited_until == rig.clock.now() + timedelta(seconds=90)
     rig.clock.advance(seconds=90)
     capture.poll()
     assert answer in archived(rig)

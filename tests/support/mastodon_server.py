@@ -158,3 +158,12 @@ def running_mastodon(*, config: Path | None = None) -> Iterator[MastodonServer]:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def running_mastodon_without_streaming(folder: Path) -> Iterator[MastodonServer]:
+    """A server that streams neither over SSE nor WebSocket (its config file in ``folder``)."""
+    config = folder / "mastodon_mock.toml"
+    config.write_text("[streaming]\nenabled = false\n", "utf-8")
+    with running_mastodon(config=config) as server:
+        yield server

@@ -19,6 +19,7 @@ import structlog
 import yaml
 
 from bot.adapters.archive_sql import SqlArchive
+from bot.adapters.health_sql import HealthSql
 from bot.adapters.store_spending import SpendingSql
 from bot.adapters.store_sql import SqlStore
 from bot.adapters.x import Credentials, XPlatform
@@ -171,6 +172,7 @@ def make_x_rig(fake: FakeXApi, clock: ManualClock, config: ChatConfig, url: str)
         settings=settings,
         after_end=config.wrapup.after,
         log=log,
+        health=HealthSql(store.engine),
     )
     rig = XRig(
         fake,

@@ -15,10 +15,12 @@ from typing import Any, cast
 from structlog.testing import capture_logs
 
 from bot.adapters.archive_sql import SqlArchive
+from bot.adapters.commands_sql import HostCommandsSql
 from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.config import Follow
 from bot.core.model import ArchivedPost
+from bot.core.steering import HostCommand
 from bot.ports import (
     BadEvent,
     DeleteEvent,
@@ -33,6 +35,7 @@ from bot.ports import (
 )
 from bot.runtime.follower import Follower, follow_window
 from bot.runtime.logs import get_logger
+from bot.runtime.steering import Steering
 from tests.support.posts import person, post
 
 ALICE = person("alice")
@@ -255,3 +258,68 @@ def test_the_window_opens_before_the_intro_and_closes_after_the_wrapup_delay() -
     assert window.start == start - timedelta(minutes=8)  # the reminder is not the chat
     # A closing after the end counts; the settling pass gets a minute before the wrap-up.
     assert window.end == start + timedelta(minutes=79)
+
+
+class LateSource(ScriptedSource):
+    """Polling only; the hashtag shows one post, made once the chat's planned end has passed."""
+
+    def __init__(self, clock: FastClock, after: datetime) -> None:
+        super().__init__([PermanentError("streaming refused: HTTP 404 Not Found")], [])
+        self._clock = clock
+        self._after = after
+
+    def tag_page(
+        self, tag: str, *, newer_than: str | None = None, older_than: str | None = None
+    ) -> TagPage:
+        self.timeline_calls.append((newer_than, older_than))
+        now = self._clock.now()
+        if now <= self._after or newer_than == "late":
+            return TagPage([], newer=newer_than, older=None, full=False)
+        made = fresh("late", "A3 made after the planned end")
+        assert isinstance(made, ArchivedPost)
+        late = replace(made, created_at=now)
+        self.alive["late"] = late
+        return TagPage([late], newer="late", older=None, full=False)
+
+
+def test_a_shift_keeps_the_capture_open_until_the_steered_end() -> None:
+    store = SqlStore.from_url("sqlite://")
+    archive = SqlArchive(store.engine)
+    clock = FastClock(SPEED)
+    now = clock.now()
+    occurrence = Occurrence("unit", "2026-12-02", now, now + timedelta(seconds=2))
+    closing = PlannedPost(
+        key="unit/2026-12-02/closing/mastodon",
+        occurrence=occurrence.id,
+        slot="closing",
+        kind="closing",
+        number=None,
+        platform="mastodon",
+        at=occurrence.end,
+        text="thanks",
+    )
+    steering = Steering(HostCommandsSql(store.engine))
+    steering.begin(occurrence, [closing])
+    # The hosts moved the rest of the chat 8 seconds later (in the chat's clock).
+    shift = HostCommand(1, occurrence.id, "shift", "Ana", now, "done", minutes=8 / 60)
+    steering.applied(replace(shift, done_at=now))
+    source = LateSource(clock, after=occurrence.end + timedelta(seconds=0.5))
+    follower = Follower(
+        source=source,
+        archive=archive,
+        ledger=store,
+        clock=clock,
+        stop_event=threading.Event(),
+        tag="UnitChat",
+        settings=Follow(margin=timedelta(seconds=1), poll_interval=timedelta(seconds=3)),
+        after_end=timedelta(0),
+        log=get_logger(),
+        end_delay=steering.delay,
+    )
+    with capture_logs() as logs:
+        follower.run(occurrence, [closing])
+
+    assert [p.text for p in archive.posts(occurrence.id)] == ["A3 made after the planned end"]
+    (end,) = events(cast("list[dict[str, Any]]", logs), "follow.end")
+    assert clock.now() >= occurrence.end + timedelta(seconds=8)
+    assert end["new"] == 1
