@@ -79,6 +79,11 @@ class Settings:
             worker_id=env.get("TWEETCHAT_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
         )
 
+    @property
+    def json_logs(self) -> bool | None:
+        """JSON log lines, or console ones; None: by terminal (see ``logs.configure``)."""
+        return None if self.log_format is None else self.log_format == "json"
+
 
 def _database_url(url: str) -> str:
     from bot.adapters.database_url import url_problem

@@ -147,5 +147,12 @@ def write_exports(
     return [write_export(ctx, fmt, folder / f"{ctx.basename}.{fmt}") for fmt in formats]
 
 
+def export_target(output: Path | None, folder: Path, filename: str) -> Path:
+    """Where an export goes: to ``output``, or into it when it is a folder; by default, into
+    the chat's wrapup ``folder``."""
+    target = output if output is not None else folder
+    return target / filename if output is None or target.is_dir() else target
+
+
 def write_export(ctx: ExportContext, fmt: Format, path: Path) -> Path:
     return write_whole(path, render(ctx, fmt))

@@ -79,6 +79,14 @@ def console_app(
     )
 
 
+def served_chats(chats: Sequence[ChatConfig]) -> list[tuple[ChatConfig, Any]]:
+    """Each chat with its next occurrence and agenda at a time, as `tweetchat console`
+    serves them (see ``console_app``)."""
+    from bot.core.planning import next_plan
+
+    return [(chat, lambda now, chat=chat: next_plan(chat, now)) for chat in chats]
+
+
 def listen_address(
     host: str | None, port: int | None, env: Mapping[str, str] | None = None
 ) -> tuple[str, int, bool]:

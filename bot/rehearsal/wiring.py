@@ -139,6 +139,74 @@ def rehearsal_world(
     return Rehearsal(dict(platforms), people, [player])
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A rehearsal ready to play: the chat as rehearsed, its plan and world, and its times."""
+
+    config: ChatConfig  # as ``rehearsal_config`` makes it
+    plan: Plan
+    world: Rehearsal
+    speed: float
+    started: float  # a time.time(): the transcript files are written after it
+    origin: datetime  # when the intro goes out
+    ends: datetime  # the wrap-up when the chat captures, else the occurrence's end
+
+    @property
+    def capturing(self) -> bool:
+        return self.config.follow.enabled
+
+
+def stage_rehearsal(
+    config: ChatConfig,
+    *,
+    speed: float,
+    crowd: int,
+    seed: int,
+    folder: Path,
+    clock: Clock,
+    stop_event: threading.Event,
+) -> Staged:
+    """The rehearsal of the chat's next occurrence, starting now (``rehearsal_origin``), its
+    transcript written to ``folder``; see ``rehearsal_world`` for ``crowd`` and ``seed``."""
+    import time
+
+    from bot.core.planning import rehearsal_plan
+    from bot.core.wrapup import wrapup_time
+
+    started = time.time()
+    origin = rehearsal_origin(clock.now())
+    plan = rehearsal_plan(config, origin=origin, speed=speed)
+    rehearsed = rehearsal_config(config, speed=speed, folder=folder)
+    world = rehearsal_world(
+        rehearsed, plan, speed=speed, crowd=crowd, seed=seed, clock=clock, stop_event=stop_event
+    )
+    occurrence = plan[0]
+    ends = wrapup_time(rehearsed, occurrence) if rehearsed.follow.enabled else occurrence.end
+    return Staged(rehearsed, plan, world, speed, started, origin, ends)
+
+
+def play_rehearsal(
+    staged: Staged, store: Any, *, clock: Clock, stop_event: threading.Event
+) -> tuple[int, dict[str, int]]:
+    """Play the rehearsal through ``bootstrap.run_chat`` until it ends or ``stop_event`` is
+    set (CompanionFailed if the crowd fails); then what curation decided
+    (``rehearsal_boosts``)."""
+    from bot import bootstrap
+
+    bootstrap.run_chat(
+        staged.config,
+        platforms=staged.world.platforms,
+        store=store,
+        clock=clock,
+        stop_event=stop_event,
+        rehearsal=staged.plan,
+        archive=bootstrap.open_archive(store),
+        companions=staged.world.companions if staged.capturing else (),
+        speed=staged.speed,
+    )
+    return rehearsal_boosts(store, staged.plan[0])
+
+
 def rehearsal_transcript(
     config: ChatConfig, occurrence: Occurrence, *, since: float
 ) -> list[Path] | None:

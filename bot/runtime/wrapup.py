@@ -206,6 +206,12 @@ def unposted(results: Results) -> list[str]:
     return [post.key for post, outcome in results if outcome in ("failed", "missed", None)]
 
 
+def all_out(results: Results) -> bool:
+    """Whether every part of the thread is out: posted now, recovered, or out before (a
+    stop counts as not out: `tweetchat wrapup` then fails)."""
+    return all(outcome in ("published", "recovered", "skipped") for _, outcome in results)
+
+
 def post_wrapup(
     config: ChatConfig,
     occurrence: Occurrence,
