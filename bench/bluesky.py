@@ -28,7 +28,7 @@ from bot import bootstrap
 from bot.adapters.bluesky import BlueskyPlatform
 from bot.adapters.bluesky_follow import INDEX_LAG
 from bot.adapters.bluesky_ids import post_id, post_uri
-from bot.ports import TagPage
+from bot.ports.following import TagPage
 from bot.runtime.clock import SystemClock
 from bot.runtime.logs import configure
 from tests.support.bluesky_network import Account, BlueskyNetwork, running_network

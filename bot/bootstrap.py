@@ -27,14 +27,11 @@ from bot.core.configfile import parse_config
 from bot.core.durations import DURATION_HINT, parse_duration
 from bot.core.planning import LINGER, archived_occurrence, next_plan
 from bot.core.problems import ConfigError, ConfigErrors, Problem
-from bot.ports import (
-    Archive,
-    Clock,
-    HealthStore,
-    Ledger,
-    PlatformError,
-    PostingPlatform,
-)
+from bot.ports.clock import Clock
+from bot.ports.console import HealthStore
+from bot.ports.errors import PlatformError
+from bot.ports.following import Archive
+from bot.ports.posting import Ledger, PostingPlatform
 from bot.runtime.logs import get_logger, register_secret
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
 from bot.wiring import (
@@ -306,7 +303,7 @@ def check_live_limits(
     which would open and close a stream and read more than a start uses; asking a
     Mastodon server its limit reads the account first, which is what refuses a bad token.
     """
-    from bot.ports import TokenRefused
+    from bot.ports.errors import TokenRefused
 
     limits = {}
     refused = []

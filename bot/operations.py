@@ -86,7 +86,7 @@ def doctor_checks(
 def _platform_checks(
     config: ChatConfig, *, env: Mapping[str, str] | None
 ) -> tuple[list[Any], dict[str, Any]]:
-    from bot.ports import Inspectable
+    from bot.ports.operations import Inspectable
     from bot.runtime.doctor import Check, PlatformReport, check_platform
 
     checks: list[Check] = []

@@ -14,15 +14,11 @@ from typing import Any
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
 from bot.core.planning import LINGER
-from bot.ports import (
-    Archive,
-    Clock,
-    CuratingPlatform,
-    HashtagSource,
-    HealthStore,
-    Ledger,
-    PostingPlatform,
-)
+from bot.ports.clock import Clock
+from bot.ports.console import HealthStore
+from bot.ports.curation import CuratingPlatform
+from bot.ports.following import Archive, HashtagSource
+from bot.ports.posting import Ledger, PostingPlatform
 from bot.runtime.logs import get_logger
 
 

@@ -26,7 +26,7 @@ from bot.adapters.sql_schema import (
     read_cursors_table,
 )
 from bot.core.model import ArchivedPost, Author
-from bot.ports import SaveOutcome
+from bot.ports.following import SaveOutcome
 
 _posts = archive_posts_table
 _deleted = archive_deleted_table

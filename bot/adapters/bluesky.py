@@ -31,20 +31,12 @@ from bot.core.config_platforms import BlueskySettings
 from bot.core.html_text import same_text
 from bot.core.model import Author
 from bot.core.text import BLUESKY_MAX_GRAPHEMES
-from bot.ports import (
-    AccountFacts,
-    Capability,
-    Clock,
-    EventStream,
-    Fetched,
-    Mention,
-    PermanentError,
-    PlatformError,
-    PostState,
-    Published,
-    ServerFact,
-    TagPage,
-)
+from bot.ports.clock import Clock
+from bot.ports.curation import Mention, PostState
+from bot.ports.errors import PermanentError, PlatformError
+from bot.ports.following import EventStream, Fetched, TagPage
+from bot.ports.operations import AccountFacts, Capability, ServerFact
+from bot.ports.posting import Published
 
 # How many of its own latest posts the bot reads to recover a post after a crash.
 _RECOVERY_WINDOW = 50

@@ -25,7 +25,9 @@ from bot.adapters.bluesky_posts import (
 )
 from bot.adapters.untrusted_fields import Malformed, count_or_zero, utc_time
 from bot.core.model import ArchivedPost, Author
-from bot.ports import Mention, PermanentError, PlatformError, PostState, Published
+from bot.ports.curation import Mention, PostState
+from bot.ports.errors import PermanentError, PlatformError
+from bot.ports.posting import Published
 
 if TYPE_CHECKING:
     from bot.adapters.bluesky import BlueskyPlatform

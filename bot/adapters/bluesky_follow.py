@@ -22,7 +22,7 @@ from atproto import models
 from bot.adapters.bluesky_ids import BadId, post_uri
 from bot.adapters.bluesky_posts import carries_tag, to_post
 from bot.adapters.untrusted_fields import Malformed, utc_time
-from bot.ports import Fetched, Skipped, TagPage
+from bot.ports.following import Fetched, Skipped, TagPage
 
 if TYPE_CHECKING:
     from bot.adapters.bluesky import BlueskyPlatform

@@ -27,7 +27,7 @@ from bot.adapters.untrusted_fields import (
 from bot.core.model import ArchivedPost, Author
 from bot.core.sanitize import sanitize_html
 from bot.core.text import has_hashtag
-from bot.ports import Fetched, Skipped
+from bot.ports.following import Fetched, Skipped
 
 PLATFORM = "bluesky"
 # A post holds at most 3000 bytes of text; far beyond that is not a chat post.

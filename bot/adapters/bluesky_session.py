@@ -33,7 +33,8 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
 from bot.core.config_platforms import BlueskySettings
-from bot.ports import Clock, PermanentError, TokenRefused, TransientError
+from bot.ports.clock import Clock
+from bot.ports.errors import PermanentError, TokenRefused, TransientError
 from bot.runtime.logs import register_secret
 
 # Errors of a stale session: a fresh one (refreshed, or a new login) fixes them.

@@ -9,7 +9,8 @@ from typing import TextIO
 
 from bot.core.html_text import same_text
 from bot.core.printable import printable
-from bot.ports import Clock, Published
+from bot.ports.clock import Clock
+from bot.ports.posting import Published
 
 
 class ConsolePlatform:

@@ -36,22 +36,11 @@ from bot.adapters.ratelimit_reset import seconds_until
 from bot.core.config_platforms import MastodonSettings
 from bot.core.html_text import html_to_text, same_text
 from bot.core.model import Author
-from bot.ports import (
-    AccountFacts,
-    Capability,
-    EventStream,
-    Fetched,
-    InteractionRefused,
-    Mention,
-    PermanentError,
-    PostState,
-    Published,
-    ServerFact,
-    Skipped,
-    TagPage,
-    TokenRefused,
-    TransientError,
-)
+from bot.ports.curation import Mention, PostState
+from bot.ports.errors import InteractionRefused, PermanentError, TokenRefused, TransientError
+from bot.ports.following import EventStream, Fetched, Skipped, TagPage
+from bot.ports.operations import AccountFacts, Capability, ServerFact
+from bot.ports.posting import Published
 
 # How many of its own latest statuses the bot reads to recover a post after a crash.
 _RECOVERY_WINDOW = 40

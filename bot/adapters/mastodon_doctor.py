@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from mastodon import Mastodon, MastodonError
 
 from bot.adapters.mastodon_capabilities import ServerCapabilities, read_json
-from bot.ports import Capability, ServerFact
+from bot.ports.operations import Capability, ServerFact
 
 OAUTH_INFO_PATH = "/oauth/token/info"
 # Mastodon's scopes: the broad one, or the one granular scope that covers what the bot does.

@@ -14,17 +14,15 @@ from typing import Any
 
 from bot.adapters.ratelimit_reset import reset_after
 from bot.adapters.sse import SseLost, SseRefused, SseStream
-from bot.ports import (
+from bot.ports.errors import PermanentError, TokenRefused, TransientError
+from bot.ports.following import (
     BadEvent,
     DeleteEvent,
     Fetched,
-    PermanentError,
     PostEvent,
     Skipped,
     StreamEvent,
     TagPage,
-    TokenRefused,
-    TransientError,
 )
 
 # Mastodon serves at most 40 statuses per timeline page.

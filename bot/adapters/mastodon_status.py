@@ -20,7 +20,7 @@ from bot.adapters.untrusted_fields import (
 from bot.core.html_text import html_to_text
 from bot.core.model import ArchivedPost, Author
 from bot.core.sanitize import sanitize_html
-from bot.ports import Fetched, Skipped
+from bot.ports.following import Fetched, Skipped
 
 PLATFORM = "mastodon"
 # Mastodon allows 500 characters (some servers 5000 or more); its HTML for that is a few

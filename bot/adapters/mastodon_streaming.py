@@ -23,14 +23,9 @@ from urllib.parse import quote, urlsplit
 
 from bot.adapters.mastodon_follow import Convert, open_hashtag_stream
 from bot.adapters.websocket_stream import open_websocket_stream, websocket_url
-from bot.ports import (
-    EventStream,
-    NoStreaming,
-    PermanentError,
-    PlatformError,
-    ServerFact,
-    TokenRefused,
-)
+from bot.ports.errors import NoStreaming, PermanentError, PlatformError, TokenRefused
+from bot.ports.following import EventStream
+from bot.ports.operations import ServerFact
 
 StreamKind = Literal["sse", "websocket", "polling"]
 

@@ -21,7 +21,7 @@ from bot.adapters.sql_schema import (
 )
 from bot.adapters.store_sql import _aware
 from bot.core.masking import mask
-from bot.ports import ApprovalRound, BoostDecision
+from bot.ports.curation import ApprovalRound, BoostDecision
 
 # Decisions that stand once made: a boost is never "re-decided" into a mere score.
 _FINAL = ("boosted",)

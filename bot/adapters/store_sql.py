@@ -13,7 +13,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.adapters.sql_schema import ledger_table
 from bot.core.masking import mask
-from bot.ports import LedgerEntry, LedgerState, Published
+from bot.ports.posting import LedgerEntry, LedgerState, Published
 
 # The page cache of each SQLite connection, in KiB (SQLite's default is 2000).
 _SQLITE_CACHE_KIB = 512

@@ -29,7 +29,8 @@ from websockets.typing import Subprotocol
 from bot.adapters.mastodon_follow import STATUS_EVENTS, Convert, status_event, stream_event
 from bot.adapters.ratelimit_reset import reset_after
 from bot.adapters.sse import MAX_RECORD_BYTES
-from bot.ports import BadEvent, PermanentError, StreamEvent, TokenRefused, TransientError
+from bot.ports.errors import PermanentError, TokenRefused, TransientError
+from bot.ports.following import BadEvent, StreamEvent
 
 # Pings every so often; no pong within the timeout means a dead link (servers send no text
 # heartbeat over WebSocket, so silence alone says nothing).

@@ -39,17 +39,16 @@ from bot.adapters.x_transport import mount_transport
 from bot.core.config_platforms import XSettings
 from bot.core.model import Author
 from bot.core.text import X_MAX_CHARACTERS, x_urls
-from bot.ports import (
+from bot.ports.clock import Clock
+from bot.ports.errors import (
     MAX_RETRY_AFTER,
-    Clock,
-    Meter,
     PermanentError,
     PlatformError,
-    Published,
     ReadingRefused,
-    SearchPage,
     TransientError,
 )
+from bot.ports.posting import Published
+from bot.ports.spending import Meter, SearchPage
 
 # What a read asks for, by the names of X's OpenAPI description 2.167 (bot/adapters/x_fields.py):
 # the author and the replied-to post come with the expansions, no longer as fields.

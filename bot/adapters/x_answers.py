@@ -12,7 +12,7 @@ import requests
 import tweepy
 
 from bot.adapters.x_post import x_id
-from bot.ports import TransientError
+from bot.ports.errors import TransientError
 
 
 def json_object(response: requests.Response) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from bot.adapters.untrusted_fields import (
 )
 from bot.core.model import ArchivedPost, Author
 from bot.core.sanitize import sanitize_html
-from bot.ports import Fetched, Skipped
+from bot.ports.following import Fetched, Skipped
 
 PLATFORM = "x"
 HOME = "x.com"

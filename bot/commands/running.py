@@ -15,7 +15,7 @@ from bot.core.problems import ConfigError
 from bot.terminal import say
 
 if TYPE_CHECKING:
-    from bot.ports import Clock
+    from bot.ports.clock import Clock
     from bot.rehearsal.wiring import Staged
 
 

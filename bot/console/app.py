@@ -43,7 +43,8 @@ from bot.console.live import Broadcaster
 from bot.console.openapi import OPENAPI
 from bot.console.state import ConsoleChat, StateReader
 from bot.core.agenda import Plan
-from bot.ports import Clock, HostCommands
+from bot.ports.clock import Clock
+from bot.ports.console import HostCommands
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -24,7 +24,9 @@ from bot.core.model import ArchivedPost
 from bot.core.steering import HostCommand, Steered, steer
 from bot.core.transcript import author_key
 from bot.export_common import clean_post_html, iso_utc, safe_url
-from bot.ports import BoostDecision, CurationStore, HostCommands, Ledger, LedgerEntry
+from bot.ports.console import HostCommands
+from bot.ports.curation import BoostDecision, CurationStore
+from bot.ports.posting import Ledger, LedgerEntry
 
 # Posts listed on the page: a host reads the newest; the transcript keeps them all.
 ANSWERS_SHOWN = 60

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.core.config import ChatConfig
 from bot.core.problems import ConfigError, Problem
-from bot.ports import Clock
+from bot.ports.clock import Clock
 from bot.runtime.logs import get_logger, register_secret
 
 DEFAULT_TOKEN_ENV = "TWEETCHAT_CONSOLE_TOKEN"  # noqa: S105 (a name, not a secret)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
-from bot.ports import Clock
+from bot.ports.clock import Clock
 from bot.rehearsal.crowd import CrowdPlan, CrowdPost, Delete, Edit, Favourite, Persona
 from bot.rehearsal.world import Account, RehearsalServer
 

@@ -20,16 +20,11 @@ from bot.core.html_text import same_text
 from bot.core.model import ArchivedPost, Author
 from bot.core.printable import printable
 from bot.core.sanitize import sanitize_html
-from bot.ports import (
-    Clock,
-    Fetched,
-    Mention,
-    PermanentError,
-    PostState,
-    Published,
-    Skipped,
-    TagPage,
-)
+from bot.ports.clock import Clock
+from bot.ports.curation import Mention, PostState
+from bot.ports.errors import PermanentError
+from bot.ports.following import Fetched, Skipped, TagPage
+from bot.ports.posting import Published
 from bot.rehearsal.world import Account, HashtagStream, RehearsalServer, Status
 
 # With no cursor yet, the bot reads this many of its latest notifications.

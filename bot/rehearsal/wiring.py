@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.agenda import Occurrence, Plan
 from bot.core.config import ChatConfig
-from bot.ports import Clock, PostingPlatform
+from bot.ports.clock import Clock
+from bot.ports.posting import PostingPlatform
 from bot.runtime.logs import get_logger
 
 if TYPE_CHECKING:

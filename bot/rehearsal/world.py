@@ -25,7 +25,8 @@ from typing import Any
 
 from bot.adapters.mastodon_follow import TAG_PAGE_SIZE
 from bot.core.text import has_hashtag
-from bot.ports import DeleteEvent, PermanentError, PostEvent, StreamEvent
+from bot.ports.errors import PermanentError
+from bot.ports.following import DeleteEvent, PostEvent, StreamEvent
 
 _HANDLE = re.compile(r"(?<![\w@/])@(\w+)(?:@([\w.-]*\w))?")
 # What a context shows the bot: it follows nobody, so no private reply.

@@ -31,13 +31,9 @@ from typing import Any
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import ChatConfig
 from bot.core.wrapup import wrapup_time
-from bot.ports import (
-    Archive,
-    ArchiveHistory,
-    Clock,
-    HashtagSource,
-    PlatformError,
-)
+from bot.ports.clock import Clock
+from bot.ports.errors import PlatformError
+from bot.ports.following import Archive, ArchiveHistory, HashtagSource
 from bot.runtime.clock import wait_until
 from bot.runtime.curator import Curator
 from bot.runtime.follower import follow_window, says_gone

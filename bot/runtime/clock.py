@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from bot.ports import Clock
+from bot.ports.clock import Clock
 
 
 class SystemClock:

@@ -43,22 +43,18 @@ from bot.core.curation import (
 )
 from bot.core.model import ArchivedPost, Author
 from bot.core.transcript import author_key
-from bot.ports import (
+from bot.ports.clock import Clock
+from bot.ports.curation import (
     ApprovalRound,
-    Archive,
-    ArchiveHistory,
     BoostDecision,
-    Clock,
     CuratingPlatform,
     CurationStore,
     DecisionState,
-    InteractionRefused,
-    Ledger,
-    LedgerEntry,
     Mention,
-    PlatformError,
-    Published,
 )
+from bot.ports.errors import InteractionRefused, PlatformError
+from bot.ports.following import Archive, ArchiveHistory
+from bot.ports.posting import Ledger, LedgerEntry, Published
 from bot.runtime.clock import wait_until
 from bot.runtime.follower import follow_window, ledger_answer_key
 from bot.runtime.refresh import MAX_REFRESH, Refresher

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from bot.core.checks import check
 from bot.core.config import ChatConfig
-from bot.ports import AccountFacts, Capability, Inspectable, PlatformError, TokenRefused
+from bot.ports.errors import PlatformError, TokenRefused
+from bot.ports.operations import AccountFacts, Capability, Inspectable
 
 _NEEDS: dict[Capability, str] = {
     "read": "reading posts (follow the chat)",

@@ -33,23 +33,20 @@ from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.answers import NO_ANSWER, Answer, AnswerKey, AskedQuestion, answer_for
 from bot.core.config import Follow
 from bot.core.model import ArchivedPost
-from bot.ports import (
+from bot.ports.clock import Clock
+from bot.ports.console import HealthStore
+from bot.ports.errors import NoStreaming, PermanentError, PlatformError, TransientError
+from bot.ports.following import (
     Archive,
     BadEvent,
-    Clock,
     DeleteEvent,
     EventStream,
     Fetched,
     HashtagSource,
-    HealthStore,
-    Ledger,
-    NoStreaming,
-    PermanentError,
-    PlatformError,
     PostEvent,
     Skipped,
-    TransientError,
 )
+from bot.ports.posting import Ledger
 from bot.runtime.clock import wait_until
 from bot.runtime.health import HealthRecorder
 from bot.runtime.retry import ShutdownRequested, call_with_retry

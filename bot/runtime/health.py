@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.health import CaptureMode, PlatformHealth
-from bot.ports import Clock, HealthStore
+from bot.ports.clock import Clock
+from bot.ports.console import HealthStore
 
 # Often enough for a host watching the page; rarely enough that a storm of errors costs
 # the store nothing.

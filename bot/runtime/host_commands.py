@@ -30,21 +30,13 @@ from bot.core.steering import (
 )
 from bot.core.text import with_hashtag
 from bot.core.transcript import author_key
-from bot.ports import (
-    Archive,
-    BoostDecision,
-    Clock,
-    CuratingPlatform,
-    CurationStore,
-    HostCommands,
-    Ledger,
-    LedgerEntry,
-    Ownership,
-    PlatformError,
-    PostingPlatform,
-    Published,
-    Unboosting,
-)
+from bot.ports.clock import Clock
+from bot.ports.console import HostCommands
+from bot.ports.curation import BoostDecision, CuratingPlatform, CurationStore, Unboosting
+from bot.ports.errors import PlatformError
+from bot.ports.following import Archive
+from bot.ports.operations import Ownership
+from bot.ports.posting import Ledger, LedgerEntry, PostingPlatform, Published
 from bot.runtime.curator import done_boosts
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry

@@ -12,7 +12,8 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.ports import Clock, Heartbeat, Ownership
+from bot.ports.clock import Clock
+from bot.ports.operations import Heartbeat, Ownership
 
 # A dead worker's lease lapses at most TTL after its last renewal, and a standby polls every
 # TTL/4: another worker takes over within 12.5 s with the default, inside the 15 s promised.

@@ -13,15 +13,10 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from bot.core.agenda import PlannedPost
-from bot.ports import (
-    Clock,
-    Ledger,
-    Ownership,
-    PermanentError,
-    PlatformError,
-    PostingPlatform,
-    Published,
-)
+from bot.ports.clock import Clock
+from bot.ports.errors import PermanentError, PlatformError
+from bot.ports.operations import Ownership
+from bot.ports.posting import Ledger, PostingPlatform, Published
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 
 Outcome = Literal["published", "recovered", "skipped", "missed", "failed", "interrupted", "taken"]

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from bot.core.curation import Candidate
 from bot.core.model import ArchivedPost
-from bot.ports import CuratingPlatform, PostState, RefreshBudget
+from bot.ports.curation import CuratingPlatform, PostState, RefreshBudget
 
 # Posts of a window re-read per tick, the latest: five requests at most (20 per request).
 # Only these are read from the archive too: a busy chat's window holds many more.

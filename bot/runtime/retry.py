@@ -17,7 +17,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from bot.ports import MAX_RETRY_AFTER, TransientError
+from bot.ports.errors import MAX_RETRY_AFTER, TransientError
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from bot.core.agenda import Occurrence, Plan, PlannedPost
 from bot.core.steering import Steered
-from bot.ports import Clock
+from bot.ports.clock import Clock
 from bot.runtime.ownership import OwnershipKeeper
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering

@@ -26,7 +26,9 @@ from bot.core.budget import (
     repost_spend,
 )
 from bot.core.config_platforms import XSettings
-from bot.ports import BudgetExhausted, Clock, Hold, SpendingLog
+from bot.ports.clock import Clock
+from bot.ports.errors import BudgetExhausted
+from bot.ports.spending import Hold, SpendingLog
 
 
 class SpendingMeter:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.steering import HostCommand, Steered, steer
-from bot.ports import HostCommands
+from bot.ports.console import HostCommands
 
 
 class Steering:

@@ -9,7 +9,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 from bot.core.config import ChatConfig
-from bot.ports import Archive, ArchiveHistory, CurationStore, Ledger
+from bot.ports.curation import CurationStore
+from bot.ports.following import Archive, ArchiveHistory
+from bot.ports.posting import Ledger
 from bot.runtime.wrapup import (
     SERIES_MINIMUM,
     folder_lock,

@@ -26,15 +26,11 @@ from bot.core.transcript import (
     questions_from_agenda,
 )
 from bot.core.wrapup import wrapup_thread, wrapup_time
-from bot.ports import (
-    Archive,
-    ArchiveHistory,
-    Clock,
-    CurationStore,
-    Ledger,
-    PlatformError,
-    PostingPlatform,
-)
+from bot.ports.clock import Clock
+from bot.ports.curation import CurationStore
+from bot.ports.errors import PlatformError
+from bot.ports.following import Archive, ArchiveHistory
+from bot.ports.posting import Ledger, PostingPlatform
 from bot.runtime.clock import wait_until
 from bot.runtime.publisher import Outcome, PostPublisher
 

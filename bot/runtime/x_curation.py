@@ -21,7 +21,11 @@ from typing import Protocol
 from bot.core.agenda import next_occurrence
 from bot.core.config import ChatConfig
 from bot.core.model import Author
-from bot.ports import Archive, Clock, Mention, PermanentError, PostState, Published
+from bot.ports.clock import Clock
+from bot.ports.curation import Mention, PostState
+from bot.ports.errors import PermanentError
+from bot.ports.following import Archive
+from bot.ports.posting import Published
 
 
 class XActions(Protocol):

@@ -32,20 +32,12 @@ from bot.core.answers import NO_ANSWER, Answer, AnswerKey, answer_for
 from bot.core.config import Follow
 from bot.core.config_platforms import XSettings
 from bot.core.model import ArchivedPost
-from bot.ports import (
-    Archive,
-    BudgetExhausted,
-    Clock,
-    Fetched,
-    HealthStore,
-    Ledger,
-    PaidSearch,
-    PermanentError,
-    ReadingRefused,
-    SearchPage,
-    Skipped,
-    TransientError,
-)
+from bot.ports.clock import Clock
+from bot.ports.console import HealthStore
+from bot.ports.errors import BudgetExhausted, PermanentError, ReadingRefused, TransientError
+from bot.ports.following import Archive, Fetched, Skipped
+from bot.ports.posting import Ledger
+from bot.ports.spending import PaidSearch, SearchPage
 from bot.runtime.clock import wait_until
 from bot.runtime.follower import (
     OPEN_END,

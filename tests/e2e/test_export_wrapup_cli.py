@@ -21,7 +21,7 @@ from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_curation import CurationSql
 from bot.bootstrap import open_store
 from bot.core.html_text import html_to_text
-from bot.ports import BoostDecision
+from bot.ports.curation import BoostDecision
 from tests.support.chat_files import run_tweetchat, tweetchat_env
 from tests.support.mastodon_server import MastodonServer
 from tests.support.synthetic_chat import load_chat, store_chat

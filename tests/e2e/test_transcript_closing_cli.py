@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_sql import SqlStore
-from bot.ports import Published
+from bot.ports.posting import Published
 from tests.support.chat_files import run_tweetchat, tweetchat_env
 from tests.support.posts import BOT, OCCURRENCE, person, post
 

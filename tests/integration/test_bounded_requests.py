@@ -16,7 +16,7 @@ from bot.adapters.bounded_http import MAX_BODY_BYTES
 from bot.adapters.mastodon import MastodonPlatform
 from bot.adapters.x_transport import mount_transport
 from bot.core.config_platforms import MastodonSettings
-from bot.ports import PlatformError, TransientError
+from bot.ports.errors import PlatformError, TransientError
 from tests.fakes.fault_proxy import FaultProxy
 from tests.fakes.proxy_faults import Drip
 from tests.support.mastodon_server import MastodonServer

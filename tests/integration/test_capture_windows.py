@@ -15,7 +15,7 @@ from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config import Follow
 from bot.core.config_platforms import MastodonSettings
-from bot.ports import Published
+from bot.ports.posting import Published
 from bot.runtime.clock import SystemClock
 from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger

@@ -29,7 +29,7 @@ from bot.adapters.store_sql import SqlStore
 from bot.core.answers import Window
 from bot.core.html_text import html_to_text
 from bot.core.model import AnswerRule, ArchivedPost
-from bot.ports import Published
+from bot.ports.posting import Published
 from bot.runtime.curator import Curator
 from tests.support.chat_files import ChatFile, write_chat
 from tests.support.clock import ManualClock

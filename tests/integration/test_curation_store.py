@@ -10,7 +10,7 @@ from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
 from bot.core.masking import register_secret
 from bot.core.model import ArchivedPost, Author
-from bot.ports import ApprovalRound, BoostDecision
+from bot.ports.curation import ApprovalRound, BoostDecision
 
 NOW = datetime(2026, 12, 2, 20, 10, tzinfo=UTC)
 

@@ -18,7 +18,8 @@ from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
 from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.steering import CommandKind, HostCommand
-from bot.ports import BoostDecision, Published
+from bot.ports.curation import BoostDecision
+from bot.ports.posting import Published
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering

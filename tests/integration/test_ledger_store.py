@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.adapters.store_sql import SqlStore
-from bot.ports import LedgerState, Published
+from bot.ports.posting import LedgerState, Published
 
 T0 = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
 OCC = "hexichat/2026-12-02"

@@ -17,7 +17,7 @@ from bot.adapters.mastodon_follow import open_hashtag_stream
 from bot.adapters.mastodon_status import to_post
 from bot.core.config_platforms import MastodonSettings
 from bot.core.model import ArchivedPost
-from bot.ports import BadEvent, PostEvent, Skipped
+from bot.ports.following import BadEvent, PostEvent, Skipped
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from bot.adapters.leases_sql import SqlHeartbeat, SqlLeases, gone_from_this_host, last_beat
 from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import PlannedPost
-from bot.ports import Published
+from bot.ports.posting import Published
 from bot.runtime.ownership import DEFAULT_LEASE_TTL, OwnershipKeeper
 from bot.runtime.publisher import PostPublisher
 from tests.support.clock import ManualClock

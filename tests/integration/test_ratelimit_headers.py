@@ -12,7 +12,7 @@ import pytest
 
 from bot.adapters.mastodon import MastodonPlatform
 from bot.core.config_platforms import MastodonSettings
-from bot.ports import MAX_RETRY_AFTER, TransientError
+from bot.ports.errors import MAX_RETRY_AFTER, TransientError
 from tests.support.mastodon_server import MastodonServer
 
 pytestmark = pytest.mark.slow

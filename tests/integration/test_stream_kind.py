@@ -19,7 +19,8 @@ import pytest
 
 from bot.adapters.mastodon import MastodonPlatform
 from bot.core.config_platforms import MastodonSettings
-from bot.ports import EventStream, NoStreaming, PermanentError, PostEvent, StreamEvent
+from bot.ports.errors import NoStreaming, PermanentError
+from bot.ports.following import EventStream, PostEvent, StreamEvent
 from tests.fakes.fault_proxy import FaultProxy
 from tests.support.mastodon_server import MastodonServer
 

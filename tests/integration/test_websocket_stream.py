@@ -21,15 +21,8 @@ from bot.adapters.websocket_stream import (
     open_websocket_stream,
     websocket_url,
 )
-from bot.ports import (
-    BadEvent,
-    DeleteEvent,
-    PermanentError,
-    PostEvent,
-    Skipped,
-    StreamEvent,
-    TransientError,
-)
+from bot.ports.errors import PermanentError, TransientError
+from bot.ports.following import BadEvent, DeleteEvent, PostEvent, Skipped, StreamEvent
 from tests.support.mastodon_server import MastodonServer
 
 TAG = "WsChat"

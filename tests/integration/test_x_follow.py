@@ -13,7 +13,8 @@ import pytest
 
 from bot.adapters.health_sql import HealthSql
 from bot.adapters.store_spending import SpendingSql
-from bot.ports import SearchPage, TransientError
+from bot.ports.errors import TransientError
+from bot.ports.spending import SearchPage
 from bot.runtime.x_follower import ReadingStopped, XCapture
 from tests.fakes.x_api import FakeXApi
 from tests.support.clock import ManualClock

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.store_spending import SpendingSql
-from bot.ports import BudgetExhausted, PermanentError, TransientError
+from bot.ports.errors import BudgetExhausted, PermanentError, TransientError
 from tests.fakes.x_api import FakeXApi
 from tests.support.clock import ManualClock
 from tests.support.x_rig import START, XRig, events, rig_for

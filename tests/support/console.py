@@ -19,7 +19,7 @@ from bot.console.server import ConsoleThread, bind
 from bot.console.wiring import console_app
 from bot.core.agenda import Occurrence, PlannedPost, PostKind, build_agenda
 from bot.core.model import ArchivedPost
-from bot.ports import Published
+from bot.ports.posting import Published
 from tests.support.chat_files import write_chat
 from tests.support.clock import ManualClock
 from tests.support.posts import START

@@ -277,7 +277,7 @@ def store_chat(store: Any, chat: SyntheticChat, *, now: datetime) -> None:
     """Put the chat in a store as a run leaves it: its posts in the archive, and its
     question posts in the ledger, published (the transcript finds its questions there)."""
     from bot.adapters.archive_sql import SqlArchive
-    from bot.ports import Published
+    from bot.ports.posting import Published
 
     archive = SqlArchive(store.engine)
     for post in chat.posts:

@@ -17,7 +17,7 @@ from bot.core.config_platforms import BlueskySettings
 from bot.core.configfile import parse_config
 from bot.core.problems import ConfigError
 from bot.core.text import bluesky_length, length_for
-from bot.ports import TransientError
+from bot.ports.errors import TransientError
 from bot.runtime.clock import SystemClock
 from tests.unit.test_x_text import chat_file
 

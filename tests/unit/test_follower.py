@@ -21,17 +21,15 @@ from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.config import Follow
 from bot.core.model import ArchivedPost
 from bot.core.steering import HostCommand
-from bot.ports import (
+from bot.ports.errors import NoStreaming, PermanentError, TransientError
+from bot.ports.following import (
     BadEvent,
     DeleteEvent,
     Fetched,
-    NoStreaming,
-    PermanentError,
     PostEvent,
     Skipped,
     StreamEvent,
     TagPage,
-    TransientError,
 )
 from bot.runtime.follower import Follower, follow_window
 from bot.runtime.logs import get_logger

@@ -10,7 +10,7 @@ import pytest
 
 from bot.adapters.mastodon_status import MAX_CONTENT_CHARS, to_post
 from bot.core.model import ArchivedPost
-from bot.ports import Skipped
+from bot.ports.following import Skipped
 
 
 def status(**overrides: Any) -> dict[str, Any]:

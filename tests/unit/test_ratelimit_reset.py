@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from bot.adapters.ratelimit_reset import reset_after, reset_epoch, seconds_until
-from bot.ports import MAX_RETRY_AFTER, TransientError
+from bot.ports.errors import MAX_RETRY_AFTER, TransientError
 from bot.runtime.retry import call_with_retry
 
 NOW = 1_796_201_600.0  # 2026-12-02T08:53:20Z

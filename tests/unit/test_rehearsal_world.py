@@ -11,7 +11,8 @@ import pytest
 
 from bot.core.agenda import Occurrence
 from bot.core.model import ArchivedPost
-from bot.ports import DeleteEvent, PermanentError, PostEvent, Skipped, StreamEvent
+from bot.ports.errors import PermanentError
+from bot.ports.following import DeleteEvent, PostEvent, Skipped, StreamEvent
 from bot.rehearsal.crowd import CrowdPlan, CrowdPost, Delete, Edit, Favourite, Persona
 from bot.rehearsal.crowd_player import CrowdPlayer
 from bot.rehearsal.platform import RehearsalPlatform, Show

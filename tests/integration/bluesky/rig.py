@@ -10,7 +10,7 @@ from bot.adapters.bluesky import BlueskyPlatform
 from bot.adapters.bluesky_session import BlueskySession
 from bot.adapters.store_bluesky import BlueskySessionsSql
 from bot.core.config_platforms import BlueskySettings
-from bot.ports import Clock
+from bot.ports.clock import Clock
 from tests.support.bluesky_network import Account, BlueskyNetwork
 
 

@@ -21,7 +21,7 @@ from bot.adapters.bluesky import BlueskyPlatform
 from bot.adapters.bluesky_ids import post_uri
 from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import PlannedPost
-from bot.ports import PermanentError
+from bot.ports.errors import PermanentError
 from bot.runtime.publisher import PostPublisher
 from tests.integration.bluesky.rig import BotRig, bot_rig
 from tests.support.bluesky_network import BlueskyNetwork
