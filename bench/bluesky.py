@@ -28,9 +28,12 @@ from bot import bootstrap
 from bot.adapters.bluesky import BlueskyPlatform
 from bot.adapters.bluesky_follow import INDEX_LAG
 from bot.adapters.bluesky_ids import post_id, post_uri
+from bot.chat_files import load_config
+from bot.connect import connect_platforms
 from bot.ports.following import TagPage
 from bot.runtime.clock import SystemClock
 from bot.runtime.logs import configure
+from bot.settings import Settings
 from tests.support.bluesky_network import Account, BlueskyNetwork, running_network
 from tests.support.chat_files import write_chat
 
@@ -118,9 +121,9 @@ def main() -> None:
             "BLUESKY_APP_PASSWORD": bot.password,
             "DATABASE_URL": f"sqlite:///{Path(tmp) / 'store.sqlite3'}",
         }
-        config = bootstrap.load_config(chat.path)
-        settings = bootstrap.Settings.from_env(env)
-        platforms = bootstrap.connect_platforms(config, env=env)
+        config = load_config(chat.path)
+        settings = Settings.from_env(env)
+        platforms = connect_platforms(config, env=env)
         platform = platforms["bluesky"]
         assert isinstance(platform, BlueskyPlatform)
         reads: Counter[str] = Counter()

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.bootstrap import Settings, StoreUnavailable, connect_platforms, error_line
+from bot.bootstrap import StoreUnavailable, error_line
+from bot.connect import connect_platforms
 from bot.core.config import ChatConfig
 from bot.core.problems import ConfigError
+from bot.settings import Settings
 
 
 def _missing_sqlite_file(url: str) -> str | None:

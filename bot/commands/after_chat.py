@@ -222,6 +222,7 @@ def wrapup(
     A thread that went out already is not posted again (the ledger knows its keys).
     """
     from bot import bootstrap
+    from bot.connect import connect_platforms
     from bot.core.checks import platform_limits
     from bot.core.text import length_for
     from bot.core.wrapup import wrapup_thread
@@ -242,7 +243,7 @@ def wrapup(
             return
         configure(json=settings.json_logs, level=settings.log_level)
         try:
-            platforms = bootstrap.connect_platforms(chat)
+            platforms = connect_platforms(chat)
         except ConfigError as exc:
             raise fail_config(exc) from None
         stop = threading.Event()

@@ -34,10 +34,12 @@ def fail_config(exc: ConfigError) -> typer.Exit:
 def open_chat_store(config: Path) -> tuple[Any, Any, Any]:
     """Settings, chat and open store; exits on a bad file or an unreachable database."""
     from bot import bootstrap
+    from bot.chat_files import load_config
+    from bot.settings import Settings
 
     try:
-        settings = bootstrap.Settings.from_env()
-        chat = bootstrap.load_config(config)
+        settings = Settings.from_env()
+        chat = load_config(config)
         store = bootstrap.open_store(settings.database_url)
     except ConfigError as exc:
         raise fail_config(exc) from None

@@ -17,9 +17,10 @@ def db_upgrade() -> None:
     `tweetchat run` does this too as it starts; run it by hand before a deploy, or to check.
     """
     from bot import bootstrap, operations
+    from bot.settings import Settings
 
     try:
-        before, after = operations.upgrade_database(bootstrap.Settings.from_env())
+        before, after = operations.upgrade_database(Settings.from_env())
     except ConfigError as exc:
         raise fail_config(exc) from None
     except bootstrap.StoreUnavailable as exc:
@@ -46,9 +47,10 @@ def health(
     """
     import socket
 
-    from bot import bootstrap, operations
+    from bot import operations
     from bot.core.durations import DURATION_HINT, parse_duration
     from bot.runtime.clock import SystemClock
+    from bot.settings import Settings
 
     try:
         age = parse_duration(max_age)
@@ -56,7 +58,7 @@ def health(
         say(f"--max-age: {exc}; {DURATION_HINT}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
     try:
-        settings = bootstrap.Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as exc:
         raise fail_config(exc) from None
     healthy, reason = operations.health(
@@ -79,12 +81,14 @@ def doctor(config: ConfigArg) -> None:
     nothing is posted, boosted, sent or edited. Ends with what the bot does differently on
     this server.
     """
-    from bot import bootstrap, operations
+    from bot import operations
+    from bot.chat_files import load_config
+    from bot.settings import Settings
     from bot.terminal import cell, row, show, table
 
     try:
-        settings = bootstrap.Settings.from_env()
-        chat = bootstrap.load_config(config)
+        settings = Settings.from_env()
+        chat = load_config(config)
     except ConfigError as exc:
         raise fail_config(exc) from None
     checks, reports = operations.doctor_checks(chat, settings)

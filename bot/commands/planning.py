@@ -18,7 +18,7 @@ from bot.terminal import say
 
 def validate(config: ConfigArg) -> None:
     """Check a chat file: prints "ok", or every problem with its line and a hint (exit 2)."""
-    from bot.bootstrap import load_config
+    from bot.chat_files import load_config
 
     try:
         load_config(config)
@@ -33,7 +33,7 @@ def plan(
 ) -> None:
     """Show every planned post of the next occurrence: key, times, platform, length, text;
     on X, what the occurrence will cost."""
-    from bot.bootstrap import load_config
+    from bot.chat_files import load_config
     from bot.core.planning import plan_rows, x_cost_lines
     from bot.runtime.clock import SystemClock
 

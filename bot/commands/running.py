@@ -31,22 +31,25 @@ def run(
     share the chats out: each occurrence is run by one worker at a time.
     """
     from bot import bootstrap
+    from bot.chat_files import load_chats
+    from bot.connect import check_live_limits, connect_platforms, console_platforms
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import install_stop_handlers
+    from bot.settings import Settings
 
     clock = SystemClock()
     try:
-        settings = bootstrap.Settings.from_env()
+        settings = Settings.from_env()
         configure(json=settings.json_logs, level=settings.log_level)
-        chats = bootstrap.load_chats(config)
+        chats = load_chats(config)
         if dry_run:
-            platforms = [bootstrap.console_platforms(chat, clock=clock) for chat in chats]
+            platforms = [console_platforms(chat, clock=clock) for chat in chats]
             store = bootstrap.open_store("sqlite://")  # a dry run must not touch the ledger
         else:
-            platforms = [bootstrap.connect_platforms(chat) for chat in chats]
+            platforms = [connect_platforms(chat) for chat in chats]
             for chat, chat_platforms in zip(chats, platforms, strict=True):
-                bootstrap.check_live_limits(chat, chat_platforms, str(config))
+                check_live_limits(chat, chat_platforms, str(config))
             store = bootstrap.open_store(settings.database_url)
     except ConfigError as exc:
         raise fail_config(exc) from None
@@ -95,20 +98,22 @@ def rehearse(
     """Play the whole occurrence now, time compressed, on the console, with a simulated crowd:
     the posts, the boosts, the wrap-up thread, and the transcript files. Nothing is sent."""
     from bot import bootstrap
+    from bot.chat_files import load_config
     from bot.rehearsal import wiring
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure, get_logger
     from bot.runtime.runner import CompanionFailed, install_stop_handlers
+    from bot.settings import Settings
 
     try:
-        settings = bootstrap.Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as exc:
         raise fail_config(exc) from None
     # The posts are the show; log lines go to stderr so they do not interleave.
     configure(json=settings.json_logs, level="WARNING", stream=sys.stderr)
     clock = SystemClock()
     try:
-        chat = bootstrap.load_config(config)
+        chat = load_config(config)
     except ConfigError as exc:
         raise fail_config(exc) from None
     store = bootstrap.open_store("sqlite://")
@@ -191,16 +196,18 @@ def console(
     """The hosts' web console over the chats' database: the chat live, the agenda to steer,
     the boosts to choose. It never talks to the platforms: the worker carries commands out."""
     from bot import bootstrap
+    from bot.chat_files import load_chats
     from bot.console.server import bind, serve
     from bot.console.wiring import console_app, console_secret, listen_address, served_chats
     from bot.runtime.clock import SystemClock
     from bot.runtime.logs import configure
+    from bot.settings import Settings
 
     try:
-        settings = bootstrap.Settings.from_env()
+        settings = Settings.from_env()
         configure(json=settings.json_logs, level=settings.log_level)
         secret = console_secret(token_env)
-        chats = bootstrap.load_chats(config)
+        chats = load_chats(config)
         store = bootstrap.open_store(settings.database_url)
     except ConfigError as exc:
         raise fail_config(exc) from None

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from bot.adapters.sql_schema import metadata
 from bot.adapters.store_sql import make_engine
-from bot.bootstrap import Settings
+from bot.settings import Settings
 
 
 def _run(connection: Connection) -> None:

@@ -48,7 +48,7 @@ def configure(
     stream = stream or sys.stdout
     if json is None:
         json = not stream.isatty()
-    # Imported here, not at the top: commands that never log, like `validate`, import this
+    # Imported here, not at the top: commands that never log, like `export`, import this
     # module through bootstrap.
     structlog = _import_structlog(pretty_tracebacks=not json)
     renderer: Any = (

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.bootstrap import load_config
+from bot.chat_files import load_config
 from bot.core.answers import prefix_number
 from bot.core.planning import next_plan
 from bot.export_common import WITHHELD

@@ -24,7 +24,7 @@ import yaml
 from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.store_spending import SpendingSql
 from bot.adapters.store_sql import SqlStore
-from bot.bootstrap import load_config
+from bot.chat_files import load_config
 from bot.core.agenda import PlannedPost
 from bot.core.html_text import html_to_text
 from bot.core.planning import next_plan

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import load_config
+from bot.chat_files import load_config
 from bot.core.answers import prefix_number
 from bot.core.config import ChatConfig
 from bot.core.configfile import parse_config
