@@ -60,7 +60,7 @@ from bot.ports import (
     Published,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import follow_window, ledger_answer_key
+from bot.runtime.follow_window import follow_window, ledger_answer_key
 from bot.runtime.refresh import MAX_REFRESH, Refresher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 

@@ -47,7 +47,7 @@ from bot.ports import (
     TransientError,
 )
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import (
+from bot.runtime.follow_window import (
     OPEN_END,
     EndDelay,
     follow_window,

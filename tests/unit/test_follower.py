@@ -33,7 +33,8 @@ from bot.ports import (
     TagPage,
     TransientError,
 )
-from bot.runtime.follower import Follower, follow_window
+from bot.runtime.follow_window import follow_window
+from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger
 from bot.runtime.steering import Steering
 from tests.support.posts import person, post
