@@ -45,7 +45,7 @@ from bot.ports import (
     Published,
     Unboosting,
 )
-from bot.runtime.curator import done_boosts
+from bot.runtime.curator_boosts import done_boosts
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.steering import Steering
