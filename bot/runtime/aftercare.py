@@ -36,7 +36,8 @@ from bot.ports.errors import PlatformError
 from bot.ports.following import Archive, ArchiveHistory, HashtagSource
 from bot.runtime.clock import wait_until
 from bot.runtime.curator import Curator
-from bot.runtime.follower import follow_window, says_gone
+from bot.runtime.follow_settle import says_gone
+from bot.runtime.follow_window import follow_window
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.wrapup import occurrence_of
 

@@ -37,7 +37,7 @@ from bot.ports.errors import PlatformError
 from bot.ports.following import Archive
 from bot.ports.operations import Ownership
 from bot.ports.posting import Ledger, LedgerEntry, PostingPlatform, Published
-from bot.runtime.curator import done_boosts
+from bot.runtime.curator_boosts import done_boosts
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.steering import Steering

@@ -39,7 +39,7 @@ from bot.ports.following import Archive, Fetched, Skipped
 from bot.ports.posting import Ledger
 from bot.ports.spending import PaidSearch, SearchPage
 from bot.runtime.clock import wait_until
-from bot.runtime.follower import (
+from bot.runtime.follow_window import (
     OPEN_END,
     EndDelay,
     follow_window,

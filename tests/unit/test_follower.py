@@ -31,7 +31,8 @@ from bot.ports.following import (
     StreamEvent,
     TagPage,
 )
-from bot.runtime.follower import Follower, follow_window
+from bot.runtime.follow_window import follow_window
+from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger
 from bot.runtime.steering import Steering
 from tests.support.posts import person, post

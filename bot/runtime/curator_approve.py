@@ -1,0 +1,156 @@
+"""Approve mode: the hosts are sent each question's best candidates, numbered, halfway
+through its window, and the numbers they answer with are boosted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bot.core.agenda import Occurrence
+from bot.core.answers import Window
+from bot.core.curation import (
+    Assessment,
+    Offered,
+    Reading,
+    Scored,
+    account_address,
+    eligibility,
+    mention_of,
+    offer_text,
+    score,
+)
+from bot.ports.curation import ApprovalRound, Mention
+from bot.runtime.curator_boosts import CuratorBoosts
+
+# Candidates listed for the hosts in approve mode.
+OFFERED = 5
+
+
+class Approval(CuratorBoosts):
+    """The lists sent to the hosts and their answers."""
+
+    def answer(self, occurrence: Occurrence, mention: Mention, reading: Reading, log: Any) -> None:
+        """A host's answer to a list: the numbers to boost, or skip."""
+        rounds = self.store.rounds(occurrence.id, self.name)
+        sent = [r for r in rounds if r.message_id]
+        target = next((r for r in sent if r.message_id == mention.in_reply_to), None)
+        if target is None:
+            target = next((r for r in reversed(sent) if r.state == "open"), None)
+        if target is None:
+            log.warning("approve.unmatched", status_id=mention.status_id)
+            return
+        if target.state == "answered":
+            return  # read again after a restart: acted on already
+        answer = (
+            "skip" if reading.command == "skip" else f"boost {' '.join(map(str, reading.numbers))}"
+        )
+        if reading.command == "approve":
+            self._approve(occurrence, target, reading.numbers, log)
+        self.store.save_round(replace(target, state="answered", answer=answer))
+        log.info("approve.answered", question=target.question, answer=answer)
+
+    def _approve(
+        self, occurrence: Occurrence, round_: ApprovalRound, numbers: Sequence[int], log: Any
+    ) -> None:
+        """Boost exactly the numbers a host chose, each still checked against the hard rules
+        (its author may have said stop since)."""
+        wanted = []
+        for n in numbers:
+            if 1 <= n <= len(round_.post_ids):
+                wanted.append(round_.post_ids[n - 1])
+            else:
+                log.warning("approve.bad_number", number=n, listed=len(round_.post_ids))
+        self.purge_forgotten(occurrence, self.clock.now(), log)
+        posts = [self.archive.get(self.name, i) for i in wanted]
+        candidates = self.refresher.candidates(
+            [p for p in posts if p is not None and p.occurrence == occurrence.id]
+        )
+        entries = self.boost_entries(occurrence)
+        facts = self.facts(occurrence, entries, candidates)
+        for candidate in candidates:
+            rejection = eligibility(candidate, self.rules, facts)
+            if rejection is not None:
+                log.info(
+                    "boost.rejected",
+                    post_id=candidate.post.id,
+                    question=round_.question,
+                    rule=rejection.rule,
+                    reason=rejection.reason,
+                )
+                continue
+            scored = Scored(candidate, score(candidate, self.rules, facts), always=False)
+            self.boost(occurrence, scored, round_.question, "approved")
+
+    def offer(
+        self,
+        occurrence: Occurrence,
+        window: Window,
+        assessment: Assessment,
+        now: datetime,
+        log: Any,
+    ) -> None:
+        """Once per question, halfway through its window, send the hosts the best candidates,
+        numbered, in a direct message."""
+        if not self.config.chat.hosts:
+            return
+        round_ = next(
+            (r for r in self.store.rounds(occurrence.id, self.name) if r.question == window.number),
+            None,
+        )
+        if round_ is not None and round_.message_id:
+            return
+        if round_ is None:
+            if now < window.start + (window.end - window.start) / 2:
+                return
+            best = [s for s in assessment.eligible if not s.always and s.score.total > 0]
+            if not best:
+                return
+            _, count = self._offer_text(window, best[:OFFERED])
+            round_ = ApprovalRound(
+                occurrence=occurrence.id,
+                platform=self.name,
+                question=window.number,
+                post_ids=tuple(s.post.id for s in best[:count]),
+                state="open",
+                sent_at=now,
+            )
+            # Saved before sending: after a crash the same list goes out, under the same key.
+            self.store.save_round(round_)
+        by_id = {s.post.id: s for s in assessment.eligible}
+        listed = [by_id[i] for i in round_.post_ids if i in by_id]
+        key = f"{occurrence.id}/approve/q{window.number}/{self.name}"
+        sent = self.once(
+            key,
+            occurrence,
+            lambda: self.platform.send_direct(
+                self._offer_text(window, listed)[0], key=key, in_reply_to=None
+            ),
+            log,
+        )
+        if sent is None:
+            return
+        self.store.save_round(replace(round_, message_id=sent.remote_id))
+        for s in listed:
+            self.store.save_decision(self.scored(occurrence, s, window.number, "offered", now))
+        log.info("approve.sent", question=window.number, candidates=len(round_.post_ids))
+
+    def _offer_text(self, window: Window, offered: Sequence[Scored]) -> tuple[str, int]:
+        home = self.platform.home()
+        label = f"Q{window.number}" if window.number else "Introductions"
+        return offer_text(
+            mentions=[mention_of(h, home) for h in self.config.chat.hosts],
+            label=f"{label} of {self.config.chat.hashtag}, best so far",
+            offered=[
+                Offered(
+                    account_address(s.post.author.handle, home),
+                    s.post.text,
+                    s.post.url,
+                    s.score.total,
+                )
+                for s in offered
+            ],
+            platform=self.name,
+            limit=self.max_characters(),
+        )
