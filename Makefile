@@ -18,8 +18,10 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/tweetchat rehearse config/example.yaml --speed 120
 
+# Three workers: the suite mostly waits on real servers (compressed chats, a browser, an AT
+# Protocol network), so they overlap on two cores; a file's tests stay on one worker.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check bot tests bench
