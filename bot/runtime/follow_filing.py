@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.answers import NO_ANSWER, Answer, AnswerKey, answer_for
 from bot.core.model import ArchivedPost
@@ -17,6 +18,25 @@ from bot.runtime.follow_window import ledger_answer_key
 MAX_CHAIN = 64
 # The ledger's questions are read again at least this often.
 KEY_MAX_AGE = timedelta(seconds=1)
+
+
+def log_skipped(log: Any, item: Skipped, *, via: str) -> None:
+    """A post left out of the archive: a warning, unless it was expected (a private post)."""
+    level = log.debug if item.expected else log.warning
+    level("capture.skipped", id=item.id, reason=item.reason, via=via)
+
+
+def log_captured(log: Any, post: ArchivedPost, *, via: str, now: datetime) -> None:
+    """A post newly archived, with how late it was read (by the stream, polling or search)."""
+    log.info(
+        "capture.post",
+        id=post.id,
+        question=post.question,
+        rule=post.rule,
+        own=post.is_own,
+        via=via,
+        lag_ms=round((now - post.created_at).total_seconds() * 1000),
+    )
 
 
 class Filing(CaptureState):
@@ -38,10 +58,7 @@ class Filing(CaptureState):
             self.remember_parent(item.id, item.in_reply_to)
         if isinstance(item, Skipped):
             self.counts.skipped += 1
-            if item.expected:
-                self.log.debug("capture.skipped", id=item.id, reason=item.reason, via=via)
-            else:
-                self.log.warning("capture.skipped", id=item.id, reason=item.reason, via=via)
+            log_skipped(self.log, item, via=via)
             return
         if item.created_at < self.window.start:
             return  # an earlier chat's, or unrelated
@@ -51,15 +68,7 @@ class Filing(CaptureState):
         outcome = self.archive.save(post, now=now)
         if outcome == "new":
             self.counts.new += 1
-            self.log.info(
-                "capture.post",
-                id=post.id,
-                question=question,
-                rule=rule,
-                own=post.is_own,
-                via=via,
-                lag_ms=round((now - post.created_at).total_seconds() * 1000),
-            )
+            log_captured(self.log, post, via=via, now=now)
         elif outcome == "edited":
             self.counts.edited += 1
             self.log.info("capture.edited", id=post.id, question=question, rule=rule, via=via)

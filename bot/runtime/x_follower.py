@@ -39,6 +39,7 @@ from bot.ports.following import Archive, Fetched, Skipped
 from bot.ports.posting import Ledger
 from bot.ports.spending import PaidSearch, SearchPage
 from bot.runtime.clock import wait_until
+from bot.runtime.follow_filing import log_captured, log_skipped
 from bot.runtime.follow_window import (
     OPEN_END,
     EndDelay,
@@ -378,8 +379,7 @@ class XCapture:
             self.parents[item.id] = item.in_reply_to
         if isinstance(item, Skipped):
             self.counts.skipped += 1
-            level = self.log.debug if item.expected else self.log.warning
-            level("capture.skipped", id=item.id, reason=item.reason, via="search")
+            log_skipped(self.log, item, via="search")
             return
         if item.is_own:
             self.conversations.setdefault(item.conversation_id or item.id, None)
@@ -388,15 +388,7 @@ class XCapture:
         now = self.clock.now()
         if self.archive.save(post, now=now) == "new":
             self.counts.new += 1
-            self.log.info(
-                "capture.post",
-                id=post.id,
-                question=question,
-                rule=rule,
-                own=post.is_own,
-                via="search",
-                lag_ms=round((now - post.created_at).total_seconds() * 1000),
-            )
+            log_captured(self.log, post, via="search", now=now)
 
     def _answer(self, post: ArchivedPost, key: AnswerKey) -> Answer:
         if post.is_own:
