@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,19 +33,29 @@ def fail_config(exc: ConfigError) -> typer.Exit:
     return typer.Exit(EXIT_CONFIG)
 
 
+@contextmanager
+def setup_failures(doing: str = "open") -> Iterator[None]:
+    """Ends the command on a bad chat file or settings (exit 2, the problems listed) or an
+    unreachable database (exit 1, "cannot <doing> the database: ...")."""
+    from bot.bootstrap import StoreUnavailable
+
+    try:
+        yield
+    except ConfigError as exc:
+        raise fail_config(exc) from None
+    except StoreUnavailable as exc:
+        say(f"cannot {doing} the database: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 def open_chat_store(config: Path) -> tuple[Any, Any, Any]:
     """Settings, chat and open store; exits on a bad file or an unreachable database."""
     from bot import bootstrap
     from bot.chat_files import load_config
     from bot.settings import Settings
 
-    try:
+    with setup_failures():
         settings = Settings.from_env()
         chat = load_config(config)
         store = bootstrap.open_store(settings.database_url)
-    except ConfigError as exc:
-        raise fail_config(exc) from None
-    except bootstrap.StoreUnavailable as exc:
-        say(f"cannot open the database: {exc}", err=True)
-        raise typer.Exit(1) from None
     return settings, chat, store

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.commands.common import EXIT_CONFIG, ConfigArg, fail_config
+from bot.commands.common import EXIT_CONFIG, ConfigArg, fail_config, setup_failures
 from bot.core.problems import ConfigError
 from bot.terminal import say
 
@@ -16,16 +16,11 @@ def db_upgrade() -> None:
 
     `tweetchat run` does this too as it starts; run it by hand before a deploy, or to check.
     """
-    from bot import bootstrap, operations
+    from bot import operations
     from bot.settings import Settings
 
-    try:
+    with setup_failures("upgrade"):
         before, after = operations.upgrade_database(Settings.from_env())
-    except ConfigError as exc:
-        raise fail_config(exc) from None
-    except bootstrap.StoreUnavailable as exc:
-        say(f"cannot upgrade the database: {exc}", err=True)
-        raise typer.Exit(1) from None
     if before == after:
         typer.echo(f"the database is at the latest schema ({after})")
     else:

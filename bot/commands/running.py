@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.commands.common import ConfigArg, fail_config
+from bot.commands.common import ConfigArg, fail_config, setup_failures
 from bot.core.problems import ConfigError
-from bot.terminal import say
 
 if TYPE_CHECKING:
     from bot.ports.clock import Clock
@@ -39,7 +38,7 @@ def run(
     from bot.settings import Settings
 
     clock = SystemClock()
-    try:
+    with setup_failures():
         settings = Settings.from_env()
         configure(json=settings.json_logs, level=settings.log_level)
         chats = load_chats(config)
@@ -51,11 +50,6 @@ def run(
             for chat, chat_platforms in zip(chats, platforms, strict=True):
                 check_live_limits(chat, chat_platforms, str(config))
             store = bootstrap.open_store(settings.database_url)
-    except ConfigError as exc:
-        raise fail_config(exc) from None
-    except bootstrap.StoreUnavailable as exc:
-        say(f"cannot open the database: {exc}", err=True)
-        raise typer.Exit(1) from None
     stop = threading.Event()
     install_stop_handlers(stop, get_logger(worker=settings.worker_id))
     failures: list[str] = []
@@ -203,17 +197,12 @@ def console(
     from bot.runtime.logs import configure
     from bot.settings import Settings
 
-    try:
+    with setup_failures():
         settings = Settings.from_env()
         configure(json=settings.json_logs, level=settings.log_level)
         secret = console_secret(token_env)
         chats = load_chats(config)
         store = bootstrap.open_store(settings.database_url)
-    except ConfigError as exc:
-        raise fail_config(exc) from None
-    except bootstrap.StoreUnavailable as exc:
-        typer.echo(f"cannot open the database: {exc}", err=True)
-        raise typer.Exit(1) from None
     host, port, behind_proxy = listen_address(host, port)
     try:
         sock = bind(host, port)
