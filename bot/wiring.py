@@ -84,8 +84,6 @@ def _x_followers(
     settings = config.platforms.x
     if settings is None:
         return []  # without X, its adapter (and tweepy) need not be loaded
-    from bot.adapters.x import XPlatform
-    from bot.runtime.spending import SpendingMeter
     from bot.runtime.x_follower import XFollower
 
     return [
@@ -104,8 +102,21 @@ def _x_followers(
             end_delay=end_delay,
             health=health,
         )
-        for platform in platforms.values()
-        if isinstance(platform, XPlatform) and isinstance(platform.meter, SpendingMeter)
+        for platform in _metered_x(config, platforms)
+    ]
+
+
+def _metered_x(config: ChatConfig, platforms: Mapping[str, PostingPlatform]) -> list[Any]:
+    """The X platforms whose reads and posts are paid through a spending meter."""
+    if config.platforms.x is None:
+        return []  # without X, its adapter (and tweepy) need not be loaded
+    from bot.adapters.x import XPlatform
+    from bot.runtime.spending import SpendingMeter
+
+    return [
+        p
+        for p in platforms.values()
+        if isinstance(p, XPlatform) and isinstance(p.meter, SpendingMeter)
     ]
 
 
@@ -313,16 +324,7 @@ def x_budgets(
 ) -> list[Callable[[Occurrence, Sequence[PlannedPost]], None]]:
     """Sets the budget of each occurrence on X before anything of it is posted or read:
     the agenda and the wrap-up reserved, what was spent before a restart counted."""
-    if config.platforms.x is None:
-        return []  # without X, its adapter (and tweepy) need not be loaded
-    from bot.adapters.x import XPlatform
-    from bot.runtime.spending import SpendingMeter
-
-    meters = [
-        p.meter
-        for p in platforms.values()
-        if isinstance(p, XPlatform) and isinstance(p.meter, SpendingMeter)
-    ]
+    meters = [p.meter for p in _metered_x(config, platforms)]
     if not meters:
         return []
     from bot.adapters.store_spending import SpendingSql
