@@ -21,10 +21,9 @@ from bot.core.steering import CommandKind, HostCommand
 from bot.ports.curation import BoostDecision
 from bot.ports.posting import Published
 from bot.runtime.host_commands import HostCommandTask
-from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering
 from tests.support.clock import ManualClock
-from tests.support.console import planned_post
+from tests.support.console import command_task, planned_post
 from tests.support.posts import OCCURRENCE, START, person, post
 
 GRACE = timedelta(minutes=5)
@@ -63,27 +62,17 @@ def rig(
     commands = HostCommandsSql(store.engine)
     steering = Steering(commands)
     steering.begin(OCC, AGENDA)
-    task = HostCommandTask(
-        hashtag="#HEXIchat",
-        thread=True,
+    _, task = command_task(
+        store,
+        platform,
         commands=commands,
         steering=steering,
-        publisher=PostPublisher(
-            ledger=store,
-            platforms={"mastodon": platform},
-            clock=clock,
-            grace=GRACE,
-            stop_event=stop,
-            log=log,
-        ),
-        platforms={"mastodon": platform},
-        ledger=store,
-        curation=CurationSql(store.engine),
-        archive=open_archive(store),
         clock=clock,
-        stop_event=stop,
+        stop=stop,
         log=log,
-        linger=timedelta(0),
+        hashtag="#HEXIchat",
+        thread=True,
+        grace=GRACE,
     )
     return task, steering
 

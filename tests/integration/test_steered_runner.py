@@ -16,17 +16,13 @@ import structlog
 
 from bot.adapters.commands_sql import HostCommandsSql
 from bot.adapters.console import ConsolePlatform
-from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
-from bot.bootstrap import open_archive
 from bot.core.agenda import Occurrence, PlannedPost, PostKind
 from bot.core.steering import CommandKind, HostCommand
 from bot.runtime.clock import SystemClock
-from bot.runtime.host_commands import HostCommandTask
-from bot.runtime.publisher import PostPublisher
 from bot.runtime.runner import OccurrenceRunner
 from bot.runtime.steering import Steering
-from tests.support.console import planned_post, wait_for
+from tests.support.console import command_task, planned_post, wait_for
 
 SHIFT = timedelta(seconds=2)
 
@@ -73,29 +69,18 @@ def run_steered(
     )
     stop = threading.Event()
     log = structlog.get_logger()
-    publisher = PostPublisher(
-        ledger=store,
-        platforms={"mastodon": platform},
-        clock=clock,
-        grace=timedelta(minutes=1),
-        stop_event=stop,
-        log=log,
-    )
     steering = Steering(commands)
-    task = HostCommandTask(
-        hashtag="#Steer",
-        thread=False,
+    publisher, task = command_task(
+        store,
+        platform,
         commands=commands,
         steering=steering,
-        publisher=publisher,
-        platforms={"mastodon": platform},
-        ledger=store,
-        curation=CurationSql(store.engine),
-        archive=open_archive(store),
         clock=clock,
-        stop_event=stop,
+        stop=stop,
         log=log,
-        linger=timedelta(0),
+        hashtag="#Steer",
+        thread=False,
+        grace=timedelta(minutes=1),
         poll=timedelta(milliseconds=50),
     )
     runner = OccurrenceRunner(

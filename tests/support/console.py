@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,13 +14,20 @@ from typing import Any
 
 import httpx
 
+from bot.adapters.commands_sql import HostCommandsSql
+from bot.adapters.console import ConsolePlatform
+from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
 from bot.bootstrap import open_archive
 from bot.console.server import ConsoleThread, bind
 from bot.console.wiring import console_app
 from bot.core.agenda import Occurrence, PlannedPost, PostKind, build_agenda
 from bot.core.model import ArchivedPost
+from bot.ports.clock import Clock
 from bot.ports.posting import Published
+from bot.runtime.host_commands import HostCommandTask
+from bot.runtime.publisher import PostPublisher
+from bot.runtime.steering import Steering
 from tests.support.chat_files import write_chat
 from tests.support.clock import ManualClock
 from tests.support.posts import START
@@ -133,3 +141,46 @@ def running_console(
     finally:
         server.stop()
         store.close()
+
+
+def command_task(
+    store: SqlStore,
+    platform: ConsolePlatform,
+    *,
+    commands: HostCommandsSql,
+    steering: Steering,
+    clock: Clock,
+    stop: threading.Event,
+    log: Any,
+    hashtag: str,
+    thread: bool,
+    grace: timedelta,
+    **options: Any,
+) -> tuple[PostPublisher, HostCommandTask]:
+    """The hosts' command task over one console platform and ``store`` (ledger, curation and
+    archive), with its publisher; it takes commands only until the chat's end (no linger)."""
+    publisher = PostPublisher(
+        ledger=store,
+        platforms={platform.name: platform},
+        clock=clock,
+        grace=grace,
+        stop_event=stop,
+        log=log,
+    )
+    task = HostCommandTask(
+        hashtag=hashtag,
+        thread=thread,
+        commands=commands,
+        steering=steering,
+        publisher=publisher,
+        platforms={platform.name: platform},
+        ledger=store,
+        curation=CurationSql(store.engine),
+        archive=open_archive(store),
+        clock=clock,
+        stop_event=stop,
+        log=log,
+        linger=timedelta(0),
+        **options,
+    )
+    return publisher, task
