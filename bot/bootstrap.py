@@ -96,8 +96,11 @@ def run_chat(
         log=log,
         ownership=None if ownership is None else ownership.ownership,
     )
-    steering, commands = (
-        host_commands_for(
+    steering: Any = None
+    commands: Any = None
+    chat_companions: list[Any] = []
+    if archive is not None:  # the companions all read or write the archive
+        steering, commands = host_commands_for(
             config,
             platforms,
             publisher=publisher,
@@ -108,70 +111,46 @@ def run_chat(
             ownership=None if ownership is None else ownership.ownership,
             speed=speed,
         )
-        if archive is not None
-        else (None, None)
-    )
-    followers = (
-        followers_for(
-            config,
-            platforms,
-            archive=archive,
-            ledger=store,
-            clock=clock,
-            stop_event=acting,
-            end_delay=None if steering is None else steering.delay,
-            health=open_health(store),
-        )
-        if archive is not None
-        else []
-    )
-    curators = (
-        curators_for(
-            config,
-            platforms,
-            archive=archive,
-            store=store,
-            clock=clock,
-            stop_event=acting,
-            agenda_now=None if steering is None else lambda: steering.current()[1].posts,
-        )
-        if archive is not None
-        else []
-    )
-    wrapups = (
-        wrapups_for(
-            config,
-            platforms,
-            publisher=publisher,
-            archive=archive,
-            store=store,
-            clock=clock,
-            stop_event=acting,
-            delay=None if steering is None else steering.delay,
-        )
-        if archive is not None
-        else []
-    )
-    aftercare = (
-        aftercare_for(
-            config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
-        )
-        if archive is not None
-        else []
-    )
+        chat_companions = [
+            *followers_for(
+                config,
+                platforms,
+                archive=archive,
+                ledger=store,
+                clock=clock,
+                stop_event=acting,
+                end_delay=steering.delay,
+                health=open_health(store),
+            ),
+            *curators_for(
+                config,
+                platforms,
+                archive=archive,
+                store=store,
+                clock=clock,
+                stop_event=acting,
+                agenda_now=lambda: steering.current()[1].posts,
+            ),
+            *wrapups_for(
+                config,
+                platforms,
+                publisher=publisher,
+                archive=archive,
+                store=store,
+                clock=clock,
+                stop_event=acting,
+                delay=steering.delay,
+            ),
+            *aftercare_for(
+                config, platforms, archive=archive, store=store, clock=clock, stop_event=acting
+            ),
+        ]
     runner = OccurrenceRunner(
         publisher=publisher,
         clock=clock,
         stop_event=acting,
         log=log,
-        companions=[
-            *followers,
-            *curators,
-            *wrapups,
-            *aftercare,
-            *companions,
-            *([commands] if commands else []),
-        ],
+        companions=[*chat_companions, *companions, *([commands] if commands else [])],
         preparations=x_budgets(config, platforms, store=store),
         steering=steering,
     )
