@@ -10,8 +10,8 @@ import pytest
 import requests
 import tweepy
 
+from bot.adapters.x_transport import XTransport, mount_transport
 from tests.fakes.x_api import FakeXApi
-from tests.fakes.x_redirect import RedirectAdapter, mount_redirect
 from tests.support.clock import ManualClock
 from tests.support.x_fake_client import TAG_QUERY, make_client
 
@@ -48,9 +48,9 @@ def test_stop_is_prompt_and_closes_pooled_connections(clock: ManualClock) -> Non
         client.get_me()
 
 
-def test_redirect_adapter_reaches_the_fake_from_either_host(x: FakeXApi) -> None:
+def test_the_x_transport_reaches_the_fake_from_either_host(x: FakeXApi) -> None:
     session = requests.Session()
-    mount_redirect(session, x.base_url)
+    mount_transport(session, x.base_url, timeout=5)
     auth = {"Authorization": "Bearer token"}
 
     answers = [
@@ -63,8 +63,8 @@ def test_redirect_adapter_reaches_the_fake_from_either_host(x: FakeXApi) -> None
         assert [e["resource_id"] for e in answer.json()["errors"]] == ["1", "2"]
 
 
-def test_redirect_adapter_keeps_a_base_path() -> None:
-    adapter = RedirectAdapter("http://127.0.0.1:9/x-api/")
+def test_the_x_transport_keeps_a_base_path() -> None:
+    adapter = XTransport("http://127.0.0.1:9/x-api/", timeout=1)
     request = requests.Request("GET", "https://api.x.com/2/tweets?ids=1").prepare()
 
     with pytest.raises(requests.exceptions.ConnectionError) as refused:

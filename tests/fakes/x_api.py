@@ -4,8 +4,8 @@ X has no public stand-in, so this one follows X's own OpenAPI description of v2 
 parameters and allowed values come from tests/contracts/x_openapi.json, version 2.167: the
 fields parameter is ``post.fields``, the reference list ``referenced_posts``, reposts are
 counted in ``repost_count``) and the error shapes X sends. The server is standard library
-only; `RedirectAdapter` (tests/fakes/x_redirect.py, which uses requests) points a tweepy
-`Client` at it.
+only; the bot's own `mount_transport` (bot/adapters/x_transport.py) points a tweepy `Client`
+at it, in the tests as in `platforms.x.api_base`.
 
 Fidelity choices worth knowing:
 - every request is taken to be the bot's, whatever its credentials, except a missing
@@ -31,7 +31,7 @@ record). The rest, one concept to a module in tests/fakes:
 - x_routes: which endpoint answers; the endpoints: x_posts, x_search (with x_query, the
   search syntax), x_users, x_reposts; x_params: query parameters; x_render: fields and
   expansions;
-- x_server: the HTTP server; x_redirect: reaching the fake from tweepy.
+- x_server: the HTTP server.
 """
 
 from __future__ import annotations

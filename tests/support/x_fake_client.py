@@ -7,8 +7,8 @@ from typing import Any
 
 import tweepy
 
+from bot.adapters.x_transport import mount_transport
 from tests.fakes.x_api import FakeXApi
-from tests.fakes.x_redirect import mount_redirect
 
 START = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
 TAG_QUERY = "#hexichat -is:retweet"
@@ -28,7 +28,7 @@ def make_client(fake: FakeXApi, **options: Any) -> Any:
         wait_on_rate_limit=False,
         **options,
     )
-    mount_redirect(client.session, fake.base_url, timeout=5)
+    mount_transport(client.session, fake.base_url, timeout=5)
     return client
 
 
