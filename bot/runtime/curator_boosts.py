@@ -28,6 +28,7 @@ from bot.ports.curation import BoostDecision, CuratingPlatform, CurationStore, D
 from bot.ports.errors import InteractionRefused, PlatformError
 from bot.ports.following import Archive, ArchiveHistory
 from bot.ports.posting import Ledger, LedgerEntry, Published
+from bot.runtime.key_locks import acting_on
 from bot.runtime.refresh import Refresher
 from bot.runtime.retry import call_with_retry
 
@@ -212,13 +213,19 @@ class CuratorBoosts:
     ) -> None:
         """A boost claimed but not recorded (the process died in between) is finished: it
         was decided within the caps, and boosting again returns the same boost."""
-        for post_id, entry in list(entries.items()):
-            if entry.state != "claimed":
+        for post_id, listed in list(entries.items()):
+            if listed.state != "claimed":
                 continue
             try:
-                published = self.once(
-                    entry.key, occurrence, partial(self.platform.boost, post_id), log
-                )
+                with acting_on(listed.key):
+                    # A host's command may have finished it meanwhile (see key_locks).
+                    entry = self.ledger.get(listed.key) or listed
+                    if entry.state != "claimed":
+                        entries[post_id] = entry
+                        continue
+                    published = self.once(
+                        entry.key, occurrence, partial(self.platform.boost, post_id), log
+                    )
             except InteractionRefused as exc:
                 post = self.archive.get(self.name, post_id)
                 if post is not None:

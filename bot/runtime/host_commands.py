@@ -20,6 +20,7 @@ from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config_platforms import XRepost
 from bot.core.durations import format_duration
 from bot.core.host_caps import cap_refusal
+from bot.core.model import ArchivedPost
 from bot.core.steering import (
     ENDED_EARLY,
     PAUSE_LIMIT_BY,
@@ -38,6 +39,7 @@ from bot.ports.following import Archive
 from bot.ports.operations import Ownership
 from bot.ports.posting import Ledger, LedgerEntry, PostingPlatform, Published
 from bot.runtime.curator_boosts import done_boosts
+from bot.runtime.key_locks import acting_on
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.retry import ShutdownRequested, call_with_retry
 from bot.runtime.steering import Steering
@@ -241,6 +243,18 @@ class HostCommandTask:
             self._refuse(command, "a host took its boost back: it stays un-boosted", log)
             return
         key = boost_key(command.occurrence, name, post_id)
+        with acting_on(key):  # the curator may be finishing this very key (see key_locks)
+            self._boost_once(command, key, post, platform, log)
+
+    def _boost_once(
+        self,
+        command: HostCommand,
+        key: str,
+        post: ArchivedPost,
+        platform: CuratingPlatform,
+        log: Any,
+    ) -> None:
+        name, post_id = command.platform or "", command.post_id or ""
         entry = self._ledger.get(key)
         if entry is not None and entry.state == "done":
             earlier = entry.claimed_at < command.created_at
