@@ -11,7 +11,7 @@ the post. A post claimed by a worker that died is found in the bot's own feed, b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from atproto import models
@@ -25,16 +25,18 @@ from bot.adapters.bluesky_ids import (
     web_url,
 )
 from bot.adapters.bluesky_posts import has_label, record_time
+from bot.adapters.bluesky_replies import ReplyNotifications
 from bot.adapters.bluesky_session import BlueskySession
 from bot.adapters.untrusted_fields import Malformed, utc_time
 from bot.core.config_platforms import BlueskySettings
+from bot.core.durations import format_duration
 from bot.core.html_text import same_text
 from bot.core.model import Author
 from bot.core.text import BLUESKY_MAX_GRAPHEMES
 from bot.ports.clock import Clock
 from bot.ports.curation import Mention, PostState
-from bot.ports.errors import PermanentError, PlatformError
-from bot.ports.following import EventStream, Fetched, TagPage
+from bot.ports.errors import NoStreaming, PermanentError, PlatformError
+from bot.ports.following import EventStream, Fetched, ReplyBatch, TagPage
 from bot.ports.operations import AccountFacts, Capability, ServerFact
 from bot.ports.posting import Published
 
@@ -48,7 +50,8 @@ class BlueskyPlatform:
     def __init__(self, settings: BlueskySettings, *, session: BlueskySession, clock: Clock) -> None:
         self.settings = settings
         self.session = session
-        self._clock = clock
+        self.clock = clock
+        self._notifications = ReplyNotifications(self)
         # Reply refs of the posts this process made: uri -> (cid, root uri, root cid).
         self._refs: dict[str, tuple[str, str, str]] = {}
 
@@ -63,7 +66,7 @@ class BlueskyPlatform:
         facets = self.session.call(lambda c: c.detect_facets(text))
         record = models.AppBskyFeedPost.Record(
             text=text,
-            created_at=record_time(self._clock.now()),
+            created_at=record_time(self.clock.now()),
             facets=facets or None,
             reply=reply,
             langs=None,
@@ -95,7 +98,7 @@ class BlueskyPlatform:
             else (created_uri, created_cid)
         )
         self._refs[created_uri] = (created_cid, root_uri, root_cid)
-        return Published(record_id(did, rkey), self._url(rkey), self._clock.now())
+        return Published(record_id(did, rkey), self._url(rkey), self.clock.now())
 
     def find_own_post(self, text: str, *, since: datetime) -> Published | None:
         did = self.session.did
@@ -203,7 +206,10 @@ class BlueskyPlatform:
                 ServerFact("rate limit", True, self.session.limits.describe()),
             ),
             differences=(
-                "Bluesky has no hashtag stream: the search is polled every follow.poll_interval",
+                "Bluesky has no hashtag stream: the search is polled every "
+                "follow.poll_interval, and the hashtag and the replies are read "
+                f"{format_duration(self.settings.index_delay)} behind the present "
+                "(platforms.bluesky.index_delay), each post once",
                 "the confirmation of a stop is a public reply (Bluesky has no private posts); "
                 "boost.mode approve does not work on Bluesky",
             ),
@@ -221,7 +227,28 @@ class BlueskyPlatform:
     ) -> TagPage:
         from bot.adapters.bluesky_follow import tag_page
 
-        return tag_page(self, tag, newer_than=newer_than, older_than=older_than)
+        return tag_page(
+            self,
+            tag,
+            newer_than=newer_than,
+            older_than=older_than,
+            delay=self.settings.index_delay,
+        )
+
+    def tag_rest(self, tag: str, *, newer_than: str) -> TagPage:
+        from bot.adapters.bluesky_follow import tag_page
+
+        return tag_page(self, tag, newer_than=newer_than, delay=timedelta(0))
+
+    @property
+    def notified_depth(self) -> int:
+        from bot.adapters.bluesky_replies import NOTIFIED_DEPTH
+
+        return NOTIFIED_DEPTH
+
+    def new_replies(self, *, after: str | None, since: datetime, last: bool) -> ReplyBatch:
+        delay = timedelta(0) if last else self.settings.index_delay
+        return self._notifications.read(after=after, since=since, delay=delay)
 
     def replies(self, post_id: str) -> list[Fetched]:
         from bot.adapters.bluesky_follow import replies
@@ -233,10 +260,15 @@ class BlueskyPlatform:
 
         return fetch(self, post_id)
 
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        from bot.adapters.bluesky_follow import existing
+
+        return existing(self, ids)
+
     def open_stream(self, tag: str) -> EventStream:
         # Bluesky's live path is the firehose of the whole network: far too much for one
-        # hashtag. The follower polls the search instead.
-        raise PermanentError("Bluesky has no hashtag stream: the search is polled")
+        # hashtag. The follower polls the search instead, and stops asking.
+        raise NoStreaming("Bluesky has no hashtag stream: the search is polled")
 
     def home(self) -> str:
         return "bsky.social"

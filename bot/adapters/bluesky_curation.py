@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from atproto import models
 
-from bot.adapters.bluesky_follow import get_posts
+from bot.adapters.bluesky_follow import BATCH, get_posts
 from bot.adapters.bluesky_ids import REPOST, post_id, record_id, tid_for
 from bot.adapters.bluesky_posts import (
     NO_UNAUTHENTICATED,
@@ -32,8 +32,6 @@ from bot.ports.posting import Published
 if TYPE_CHECKING:
     from bot.adapters.bluesky import BlueskyPlatform
 
-# getPosts and getProfiles take at most 25 each.
-BATCH = 25
 # Notifications per page, and pages read in one go (a cursor picks up the rest next time).
 NOTE_PAGE = 50
 NOTE_PAGES = 5

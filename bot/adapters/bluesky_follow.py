@@ -2,26 +2,26 @@
 first), the replies to the bot's posts through ``app.bsky.feed.getPostThread``, one post
 through ``app.bsky.feed.getPosts``. Bluesky has no hashtag stream: the follower polls.
 
-The search is written for production, which is tag-aware, case-insensitive and honours
-``since``: each poll asks only for posts since the stored mark (less a short overlap for
-posts the AppView indexed late) and stops reading at the mark. Whatever the search returns,
-the post must carry the hashtag in any case (text, tag facet or record tag) to be kept: a
-local network's search is a plain case-sensitive substring match, which finds #ChatX for
-#Chat and misses #chat.
+The search is read in time slices that never overlap (bluesky_slices), so each post is
+handed over once: written for production, which is tag-aware, case-insensitive and applies
+``since`` and ``until``. Whatever the search returns, the post must carry the hashtag in any
+case (text, tag facet or record tag) to be kept: a local network's search is a plain
+case-sensitive substring match that ignores the bounds, which finds #ChatX for #Chat and
+misses #chat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from atproto import models
 
-from bot.adapters.bluesky_ids import BadId, post_uri
+from bot.adapters.bluesky_ids import BadId, post_id, post_uri
 from bot.adapters.bluesky_posts import carries_tag, to_post
-from bot.adapters.untrusted_fields import Malformed, utc_time
+from bot.adapters.bluesky_slices import Slice, sort_time, wire_time
+from bot.ports.errors import TransientError
 from bot.ports.following import Fetched, Skipped, TagPage
 
 if TYPE_CHECKING:
@@ -30,36 +30,15 @@ if TYPE_CHECKING:
 # Posts per search request: a poll's page, and a page when walking down the whole tag.
 POLL_PAGE = 25
 WALK_PAGE = 100
-# A poll reads down to this far below its mark: the AppView may index a post a little after
-# a later one, and it sorts by creation time. Posts re-read here are archived once anyway.
-INDEX_LAG = timedelta(seconds=3)
-# Pages one poll reads at most (2500 posts since the last poll); beyond, the mark moves on
-# and the settling pass at the window's end reads the rest.
+# Pages one poll reads at most (2500 posts); a bigger slice is carried on at once from its
+# page cursor (the page says it is full).
 MAX_POLL_PAGES = 25
+# The walk's cursor is a slice reaching down to the oldest post there may be.
+_WALK_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+# getPosts takes at most 25 posts.
+BATCH = 25
 # getPostThread: as deep as the server goes; parents are not needed (the bot's post is root).
 THREAD_DEPTH = 1000
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Where a poll stopped: the sort time and id of the newest post read. Kept as the
-    follower's opaque cursor (``<time>|<id>``)."""
-
-    at: datetime
-    post_id: str
-
-    def encode(self) -> str:
-        return f"{self.at.isoformat()}|{self.post_id}"
-
-    @staticmethod
-    def decode(value: str) -> Mark | None:
-        at, sep, post_id = value.partition("|")
-        if not sep:
-            return None
-        try:
-            return Mark(utc_time(at, "mark"), post_id)
-        except Malformed:
-            return None
 
 
 def tag_page(
@@ -68,48 +47,61 @@ def tag_page(
     *,
     newer_than: str | None = None,
     older_than: str | None = None,
+    delay: timedelta,
 ) -> TagPage:
-    mark = Mark.decode(newer_than) if newer_than is not None else None
-    if mark is not None:
-        return _since(platform, tag, mark)
-    views, cursor = _search(platform, tag, cursor=older_than, since=None, limit=WALK_PAGE)
-    own = platform.session.did
-    items = [_kept(v, tag, own) for v in views]
-    newest = _mark(views[0]) if views and older_than is None else None
-    return TagPage(
-        items=items,
-        newer=newest.encode() if newest else newer_than,
-        older=cursor if views else None,
-        full=False,
-    )
+    """A poll from the cursor ``newer_than`` (the slice after the last one read, cut
+    ``delay`` before the present), or a page of the walk down from the top of the tag (as
+    far as ``delay`` before the present) below ``older_than``."""
+    now = platform.clock.now()
+    if newer_than is not None:
+        read_from = Slice.decode(newer_than)
+        if read_from is not None:
+            return _poll(platform, tag, read_from.cut(now, delay))
+    return _walk(platform, tag, older_than=older_than, top=now - delay)
 
 
-def _since(platform: BlueskyPlatform, tag: str, mark: Mark) -> TagPage:
-    """Every post above the mark (and those of the overlap below it), newest first."""
-    floor = mark.at - INDEX_LAG
+def _poll(platform: BlueskyPlatform, tag: str, part: Slice) -> TagPage:
+    """The slice's posts, newest first; carried on from its page cursor when it is big."""
     own = platform.session.did
     items: list[Fetched] = []
-    newest: Mark | None = None
-    cursor: str | None = None
+    page = part.page
     for _ in range(MAX_POLL_PAGES):
-        views, cursor = _search(platform, tag, cursor=cursor, since=floor, limit=POLL_PAGE)
-        reached = False
+        views, page = _search(
+            platform, tag, cursor=page, since=part.since, until=part.until, limit=POLL_PAGE
+        )
+        below = False
         for view in views:
-            found = _mark(view)
-            if found is not None and found.at < floor:
-                reached = True
-                break
-            if newest is None and found is not None:
-                newest = found
-            if found is None or found.post_id != mark.post_id:
-                items.append(_kept(view, tag, own))
-        if reached or not cursor or len(views) < POLL_PAGE:
-            break
-    moved = newest is not None and newest.at >= mark.at
+            at = sort_time(view)
+            if at is not None and not part.holds(at):
+                # A search that ignores the bounds: above, the next slice reads it; below,
+                # an earlier one did, and so did it everything further down.
+                below = at < part.since
+                if below:
+                    break
+                continue
+            items.append(_kept(view, tag, own))
+        # Only the cursor says the slice goes on: a page may come back short (the AppView
+        # leaves out posts it hides after choosing the page).
+        if below or page is None:
+            return TagPage(items=items, newer=part.after().encode(), older=None, full=False)
+    carried = Slice(part.since, part.until, page)
+    return TagPage(items=items, newer=carried.encode(), older=None, full=True)
+
+
+def _walk(platform: BlueskyPlatform, tag: str, *, older_than: str | None, top: datetime) -> TagPage:
+    """A page of the whole tag from ``top`` down (a first read, the settling pass): its
+    ``newer`` is the slice to poll from next, the ``older`` cursor carries ``top`` along."""
+    at_top = older_than is None
+    walked = Slice.decode(older_than) if older_than is not None else None
+    upper = walked.until if walked is not None and walked.until is not None else top
+    page = walked.page if walked is not None else None
+    views, next_page = _search(platform, tag, cursor=page, since=None, until=upper, limit=WALK_PAGE)
+    own = platform.session.did
+    items = [_kept(v, tag, own) for v in views if (at := sort_time(v)) is None or at < upper]
     return TagPage(
         items=items,
-        newer=newest.encode() if moved and newest else mark.encode(),
-        older=None,
+        newer=Slice(upper).encode() if at_top else None,
+        older=Slice(_WALK_FLOOR, upper, next_page).encode() if views and next_page else None,
         full=False,
     )
 
@@ -120,13 +112,15 @@ def _search(
     *,
     cursor: str | None,
     since: datetime | None,
+    until: datetime | None,
     limit: int,
 ) -> tuple[list[Any], str | None]:
     params = models.AppBskyFeedSearchPosts.Params(
         q=tag,
         sort="latest",
         tag=[tag.lstrip("#")],
-        since=since.astimezone(UTC).isoformat().replace("+00:00", "Z") if since else None,
+        since=wire_time(since) if since is not None else None,
+        until=wire_time(until) if until is not None else None,
         cursor=cursor,
         limit=limit,
     )
@@ -144,22 +138,6 @@ def _kept(view: Any, tag: str, own_did: str) -> Fetched:
     if isinstance(item, Skipped) or carries_tag(view, tag):
         return item
     return Skipped(item.id, "the search matched it, but it does not carry the hashtag")
-
-
-def _mark(view: Any) -> Mark | None:
-    """The post's place in the search's order: its creation time, unless it claims to be
-    newer than when the AppView indexed it (a clock, or a lie), then the indexing time."""
-    if not isinstance(view, Mapping) or not isinstance(view.get("record"), Mapping):
-        return None
-    item = to_post(view, own_did=None)
-    if item.id is None:
-        return None
-    try:
-        created = utc_time(view["record"].get("createdAt"), "createdAt")
-        indexed = utc_time(view.get("indexedAt"), "indexedAt")
-    except Malformed:
-        return None
-    return Mark(min(created, indexed), item.id)
 
 
 def replies(platform: BlueskyPlatform, post_id: str) -> list[Fetched]:
@@ -202,6 +180,34 @@ def fetch(platform: BlueskyPlatform, post_id: str) -> Fetched | None:
     if not views:
         return None
     return to_post(views[0], own_did=platform.session.did)
+
+
+def existing(platform: BlueskyPlatform, ids: Sequence[str]) -> set[str]:
+    """Of these posts, those the AppView still shows: a deleted post, or one whose author
+    left or was taken down, is missing from its answer. An answer without its list of posts
+    says nothing of them, and is an error."""
+    found: set[str] = set()
+    for start in range(0, len(ids), BATCH):
+        uris = []
+        for one in ids[start : start + BATCH]:
+            try:
+                uris.append(post_uri(one))
+            except BadId:
+                continue
+        if not uris:
+            continue
+        params = models.AppBskyFeedGetPosts.Params(uris=uris)
+        posts = platform.session.query("app.bsky.feed.getPosts", params).get("posts")
+        if not isinstance(posts, list):
+            raise TransientError("the AppView answered getPosts without its posts")
+        for view in posts:
+            uri = view.get("uri") if isinstance(view, Mapping) else None
+            try:
+                found.add(post_id(uri) if isinstance(uri, str) else "")
+            except BadId:
+                continue
+    found.discard("")
+    return found
 
 
 def get_posts(platform: BlueskyPlatform, ids: list[str]) -> list[Any]:

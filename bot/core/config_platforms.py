@@ -164,6 +164,10 @@ def _bluesky_handle(value: str) -> str:
     return handle
 
 
+# Answers read later than this would miss their question's boosts.
+MAX_INDEX_DELAY = timedelta(minutes=5)
+
+
 class BlueskySettings(ConfigModel):
     service: InstanceUrl = Field(
         default=BLUESKY_SERVICE,
@@ -173,6 +177,22 @@ class BlueskySettings(ConfigModel):
     # The name of a variable, not a secret: an app password from Settings > App passwords.
     app_password_env: EnvName = "BLUESKY_APP_PASSWORD"  # noqa: S105
     request_timeout: Duration = timedelta(seconds=10)
+    index_delay: Duration = Field(
+        default=timedelta(seconds=10),
+        description="How far behind the present the hashtag and the replies are read: the "
+        "AppView and its search index a post a little after it is made, and each post is read "
+        "once, when everything around it is indexed.",
+    )
+
+    @model_validator(mode="after")
+    def _index_delay_bounded(self) -> BlueskySettings:
+        if self.index_delay > MAX_INDEX_DELAY:
+            raise PydanticCustomError(
+                "index_delay",
+                "index_delay may be at most 5m: answers would reach the archive that late",
+                {"field": "index_delay", "hint": "10s suits bsky.social"},
+            )
+        return self
 
 
 class Platforms(ConfigModel):

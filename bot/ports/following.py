@@ -3,7 +3,7 @@ stream, and the archive the follower files them in."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -97,6 +97,43 @@ class HashtagSource(Protocol):
         """A connected stream of the hashtag's events; PermanentError when the server
         refuses streaming (the follower then polls), NoStreaming when it has no stream
         at all (the follower stops asking)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReplyBatch:
+    """Replies to the bot's posts read since the last batch, oldest first."""
+
+    items: list[Fetched]
+    cursor: str  # pass as ``after`` for the next batch
+    more: bool  # the read stopped early: more are waiting at once
+
+
+@runtime_checkable
+class IncrementalSource(Protocol):
+    """A source whose reads hand each post over once (Bluesky): the hashtag in time slices
+    that never overlap, the replies to the bot as they are notified. Its settling pass reads
+    on from the cursors instead of reading the whole chat again, and asks which archived posts
+    still exist in batches."""
+
+    @property
+    def notified_depth(self) -> int:
+        """Replies this many levels below a bot's post, or fewer, reach ``new_replies``;
+        those deeper are read under them with ``replies``."""
+        ...
+
+    def new_replies(self, *, after: str | None, since: datetime, last: bool) -> ReplyBatch:
+        """The replies to the bot's posts after the cursor ``after`` (without one, those made
+        from ``since``), oldest first. ``last``: the final read, which takes everything up to
+        the present instead of leaving the newest for when they are surely indexed."""
+        ...
+
+    def tag_rest(self, tag: str, *, newer_than: str) -> TagPage:
+        """As ``tag_page(tag, newer_than=...)``, up to the present: the final read."""
+        ...
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Of these posts, those the server still shows publicly."""
         ...
 
 

@@ -30,9 +30,10 @@ from bot.core.config import Follow
 from bot.ports.clock import Clock
 from bot.ports.console import HealthStore
 from bot.ports.errors import PermanentError, TransientError
-from bot.ports.following import Archive, HashtagSource
+from bot.ports.following import Archive, HashtagSource, IncrementalSource
 from bot.ports.posting import Ledger
 from bot.runtime.clock import wait_until
+from bot.runtime.follow_incremental import IncrementalSettling
 from bot.runtime.follow_settle import Settling
 from bot.runtime.follow_state import Schedule
 from bot.runtime.follow_stream import StreamSession
@@ -80,7 +81,9 @@ class Follower:
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         """Wait for the window, follow until it closes, settle. Returns early on stop."""
         window = self.window(occurrence, agenda)
-        capture = _Capture(self, occurrence, agenda, window)
+        # A source that hands each post over once reads on from its cursors to settle.
+        kind = _IncrementalCapture if isinstance(self.source, IncrementalSource) else _Capture
+        capture = kind(self, occurrence, agenda, window)
         if not wait_until(self.clock, self.stop, window.start):
             return
         if self.clock.now() < self.window(occurrence, agenda).end:
@@ -199,3 +202,7 @@ class _Capture(StreamSession, Settling):
             self.log.exception(
                 "follow.error", activity=activity, seconds=round(delay.total_seconds(), 2)
             )
+
+
+class _IncrementalCapture(_Capture, IncrementalSettling):
+    """Following one occurrence on a source that hands each post over once."""

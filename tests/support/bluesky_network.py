@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -155,7 +156,8 @@ class BlueskyNetwork:
         record: dict[str, Any] = {
             "$type": "app.bsky.feed.post",
             "text": text,
-            "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            # Milliseconds, as clients write it: the search sorts by this time.
+            "createdAt": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
         }
         if reply_to is not None:
             record["reply"] = reply_to

@@ -130,7 +130,9 @@ def _chat(
     tmp_path: Path, network: BlueskyNetwork, bot: Account, tag: str, **extra: Any
 ) -> ChatFile:
     platforms: dict[str, Any] = {
-        "bluesky": {"service": network.pds, "handle": bot.handle},
+        # The local AppView indexes a post within a second (production's search takes
+        # longer: 10 s by default), and each question's window here lasts 10 s.
+        "bluesky": {"service": network.pds, "handle": bot.handle, "index_delay": "2s"},
         **extra.pop("platforms", {}),
     }
     return write_chat(
