@@ -24,8 +24,8 @@ from bot.adapters.bluesky_ids import (
     tid_for,
     web_url,
 )
+from bot.adapters.bluesky_notifications import NotificationReader, replies_batch
 from bot.adapters.bluesky_posts import has_label, record_time
-from bot.adapters.bluesky_replies import ReplyNotifications
 from bot.adapters.bluesky_session import BlueskySession
 from bot.adapters.untrusted_fields import Malformed, utc_time
 from bot.core.config_platforms import BlueskySettings
@@ -51,7 +51,8 @@ class BlueskyPlatform:
         self.settings = settings
         self.session = session
         self.clock = clock
-        self._notifications = ReplyNotifications(self)
+        self.replies_read = NotificationReader(self, ("reply",))
+        self.mentions_read = NotificationReader(self, ("mention",))
         # Reply refs of the posts this process made: uri -> (cid, root uri, root cid).
         self._refs: dict[str, tuple[str, str, str]] = {}
 
@@ -242,13 +243,14 @@ class BlueskyPlatform:
 
     @property
     def notified_depth(self) -> int:
-        from bot.adapters.bluesky_replies import NOTIFIED_DEPTH
+        from bot.adapters.bluesky_notifications import NOTIFIED_DEPTH
 
         return NOTIFIED_DEPTH
 
     def new_replies(self, *, after: str | None, since: datetime, last: bool) -> ReplyBatch:
         delay = timedelta(0) if last else self.settings.index_delay
-        return self._notifications.read(after=after, since=since, delay=delay)
+        batch = self.replies_read.read(after=after, since=since, delay=delay)
+        return replies_batch(batch, own_did=self.session.did)
 
     def replies(self, post_id: str) -> list[Fetched]:
         from bot.adapters.bluesky_follow import replies

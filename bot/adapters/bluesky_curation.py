@@ -9,7 +9,7 @@ asked not to be shown to logged-out viewers). An author who self-labels ``bot`` 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from atproto import models
@@ -23,6 +23,7 @@ from bot.adapters.bluesky_posts import (
     to_author,
     to_post,
 )
+from bot.adapters.bluesky_slices import Slice
 from bot.adapters.untrusted_fields import Malformed, count_or_zero, utc_time
 from bot.core.model import ArchivedPost, Author
 from bot.ports.curation import Mention, PostState
@@ -32,9 +33,8 @@ from bot.ports.posting import Published
 if TYPE_CHECKING:
     from bot.adapters.bluesky import BlueskyPlatform
 
-# Notifications per page, and pages read in one go (a cursor picks up the rest next time).
-NOTE_PAGE = 50
-NOTE_PAGES = 5
+# Mentions read at the first start: those of the last week ("stop" is for good).
+FIRST_LOOK_BACK = timedelta(days=7)
 
 
 def own_author(platform: BlueskyPlatform) -> Author:
@@ -116,32 +116,21 @@ def repost(platform: BlueskyPlatform, target: str) -> Published:
 
 
 def mentions(platform: BlueskyPlatform, *, after: str | None) -> tuple[list[Mention], str | None]:
-    """Notifications of mentions newer than ``after`` (an indexing time), oldest first."""
-    since = _time(after)
-    notes: list[Mapping[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(NOTE_PAGES):
-        params = models.AppBskyNotificationListNotifications.Params(
-            limit=NOTE_PAGE, cursor=cursor, reasons=["mention"]
-        )
-        body = platform.session.query("app.bsky.notification.listNotifications", params)
-        page = [n for n in body.get("notifications") or [] if isinstance(n, Mapping)]
-        newer = [n for n in page if since is None or (_time(n.get("indexedAt")) or since) > since]
-        notes += newer
-        cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
-        if since is None or len(newer) < len(page) or not cursor or len(page) < NOTE_PAGE:
-            break
-    notes.sort(key=lambda n: _time(n.get("indexedAt")) or datetime.min.replace(tzinfo=UTC))
-    cursor_after = str(notes[-1]["indexedAt"]) if notes else after
-    found = [m for m in map(_mention, notes) if m is not None]
-    return found, cursor_after
+    """The mentions notified after the cursor ``after`` (without one, those of the last
+    week), oldest first, each read once (bluesky_notifications). Each carries the cursor to
+    read on from it: a crash between two re-reads at most that one."""
+    batch = platform.mentions_read.read(
+        after=after,
+        since=platform.clock.now() - FIRST_LOOK_BACK,
+        delay=platform.settings.index_delay,
+    )
+    found = [m for m in (_mention(n.note, n.at) for n in batch.notes) if m is not None]
+    return found, batch.cursor
 
 
-def _mention(note: Mapping[str, Any]) -> Mention | None:
-    if note.get("reason") != "mention":
-        return None
-    record, uri, at = note.get("record"), note.get("uri"), note.get("indexedAt")
-    if not isinstance(record, Mapping) or not isinstance(uri, str) or not isinstance(at, str):
+def _mention(note: Mapping[str, Any], at: datetime) -> Mention | None:
+    record, uri = note.get("record"), note.get("uri")
+    if not isinstance(record, Mapping) or not isinstance(uri, str):
         return None
     try:
         author = to_author(note.get("author"))
@@ -155,7 +144,7 @@ def _mention(note: Mapping[str, Any]) -> Mention | None:
         return None
     text = record.get("text")
     return Mention(
-        cursor=at[:64],
+        cursor=Slice(at).encode(),
         status_id=pid,
         author=author,
         text=text if isinstance(text, str) else "",
@@ -190,10 +179,3 @@ def _did(view: Mapping[str, Any]) -> str:
     author = view.get("author")
     did = author.get("did") if isinstance(author, Mapping) else None
     return did if isinstance(did, str) else ""
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return utc_time(value, "indexedAt") if value is not None else None
-    except Malformed:
-        return None
