@@ -6,10 +6,13 @@ requests it makes per captured post. Run by hand (needs Node 20+ and PostgreSQL)
 Starts `@atproto/dev-env` (tests/bluesky_net), an account for the bot and ``people`` for the
 crowd, and runs the bot in this process (bootstrap.run_chats, as `tweetchat run` does) on a
 chat of 20 posts spread over ``minutes``, with the default follow settings and boosts on.
-The crowd posts ``rate`` tagged answers per second until the closing. Afterwards it prints:
-each agenda post's lateness (the AppView's indexing time minus the planned time; p50, p99),
-how many of the crowd's posts were captured, the bot's requests per captured post (all of
-them, by XRPC method), and how many posts the hashtag search returned more than once.
+The crowd posts ``rate`` answers per second until the closing, half of them tagged, half
+untagged replies to the latest question. Afterwards it prints: each agenda post's lateness
+(the AppView's indexing time minus the planned time; p50, p99), how many of the crowd's posts
+were captured, the bot's requests per captured post (all of them, by XRPC method), how many
+posts the reads handed the follower more than once (the hashtag search, the reply
+notifications, the threads), and how many post views the server sent in all (the local
+AppView ignores the search's ``since`` and ``until``, which production applies).
 """
 
 from __future__ import annotations
@@ -26,11 +29,10 @@ from typing import Any
 
 from bot import bootstrap
 from bot.adapters.bluesky import BlueskyPlatform
-from bot.adapters.bluesky_follow import INDEX_LAG
-from bot.adapters.bluesky_ids import post_id, post_uri
+from bot.adapters.bluesky_ids import POST, post_id, post_uri
 from bot.chat_files import load_config
 from bot.connect import connect_platforms
-from bot.ports.following import TagPage
+from bot.ports.following import Fetched
 from bot.runtime.clock import SystemClock
 from bot.runtime.logs import configure
 from bot.settings import Settings
@@ -42,32 +44,39 @@ POSTS = 20  # intro, 18 questions, closing
 
 
 class Crowd:
-    """People posting tagged answers at a steady rate, straight to the PDS."""
+    """People posting answers at a steady rate, straight to the PDS: tagged posts, and
+    untagged replies to the bot's latest question."""
 
-    def __init__(self, network: BlueskyNetwork, people: list[Account], rate: float) -> None:
+    def __init__(
+        self, network: BlueskyNetwork, bot: Account, people: list[Account], rate: float
+    ) -> None:
         self.network = network
+        self.bot = bot
         self.people = people
         self.rate = rate
         self.posted: list[str] = []
         self.failed = 0
+        self._question: dict[str, Any] | None = None
+        self._looked_at = 0.0
 
     def run(self, until: float) -> None:
         n = 0
         began = time.monotonic()
         while time.time() < until:
             person = self.people[n % len(self.people)]
+            record: dict[str, Any] = {
+                "$type": "app.bsky.feed.post",
+                "text": f"answer number {n} from the crowd {TAG}",
+                "createdAt": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+            }
+            question = self.latest_question() if n % 2 else None
+            if question is not None:
+                record["text"] = f"answer number {n}, a reply without the tag"
+                record["reply"] = question
             try:
                 created = self.network.http.post(
                     f"{self.network.pds}/xrpc/com.atproto.repo.createRecord",
-                    json={
-                        "repo": person.did,
-                        "collection": "app.bsky.feed.post",
-                        "record": {
-                            "$type": "app.bsky.feed.post",
-                            "text": f"answer number {n} from the crowd {TAG}",
-                            "createdAt": datetime.now(UTC).isoformat(),
-                        },
-                    },
+                    json={"repo": person.did, "collection": POST, "record": record},
                     headers=self.network.auth(person),
                 )
                 created.raise_for_status()
@@ -77,17 +86,46 @@ class Crowd:
             n += 1
             time.sleep(max(0.0, began + n / self.rate - time.monotonic()))
 
+    def latest_question(self) -> dict[str, Any] | None:
+        """Reply refs to the bot's latest question, looked up every few seconds."""
+        if time.monotonic() - self._looked_at > 3:
+            self._looked_at = time.monotonic()
+            asked = [
+                r
+                for r in self.network.records(self.bot.did, POST)
+                if r["value"]["text"].startswith("Q") and "reply" in r["value"]
+            ]
+            if asked:
+                last = asked[-1]
+                parent = {"uri": last["uri"], "cid": last["cid"]}
+                self._question = {"root": last["value"]["reply"]["root"], "parent": parent}
+        return self._question
 
-def counting_search(platform: BlueskyPlatform, reads: Counter[str]) -> None:
-    """Count every post the hashtag search hands the follower (measurement only)."""
-    search = platform.tag_page
 
-    def tag_page(tag: str, **kwargs: Any) -> TagPage:
-        page = search(tag, **kwargs)
-        reads.update(item.id for item in page.items if item.id)
-        return page
+def counting_reads(platform: BlueskyPlatform, handed: Counter[str], sent: Counter[str]) -> None:
+    """Count every post the reads hand the follower, and every post view the server sends
+    (measurement only)."""
 
-    platform.tag_page = tag_page  # type: ignore[method-assign]
+    def counted(read: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            answer = read(*args, **kwargs)
+            items: list[Fetched] = answer if isinstance(answer, list) else answer.items
+            handed.update(item.id for item in items if item.id)
+            return answer
+
+        return wrapper
+
+    for name in ("tag_page", "tag_rest", "new_replies", "replies"):
+        setattr(platform, name, counted(getattr(platform, name)))
+    query = platform.session.query
+
+    def counting_query(nsid: str, params: Any, **kwargs: Any) -> dict[str, Any]:
+        body = query(nsid, params, **kwargs)
+        views = body.get("posts") or body.get("notifications") or []
+        sent.update(f"{nsid} {v.get('uri')}" for v in views if isinstance(v, dict))
+        return body
+
+    platform.session.query = counting_query  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -126,10 +164,11 @@ def main() -> None:
         platforms = connect_platforms(config, env=env)
         platform = platforms["bluesky"]
         assert isinstance(platform, BlueskyPlatform)
-        reads: Counter[str] = Counter()
-        counting_search(platform, reads)
+        handed: Counter[str] = Counter()
+        sent: Counter[str] = Counter()
+        counting_reads(platform, handed, sent)
         store = bootstrap.open_store(settings.database_url)
-        crowd = Crowd(network, people, args.rate)
+        crowd = Crowd(network, bot, people, args.rate)
         closing = chat.agenda[-1].at.timestamp()
         print(
             f"A {args.minutes:g}-minute chat on a local AT Protocol network, {args.rate:g} "
@@ -147,7 +186,7 @@ def main() -> None:
         )
         crowd_thread.join()
         print(f"the chat ran {time.monotonic() - began:.0f} s; finished cleanly: {finished}")
-        report(network, chat.agenda, store, platform, crowd, reads)
+        report(network, chat.agenda, store, platform, crowd, handed, sent)
         store.close()
 
 
@@ -157,7 +196,8 @@ def report(
     store: Any,
     platform: BlueskyPlatform,
     crowd: Crowd,
-    reads: Counter[str],
+    handed: Counter[str],
+    sent: Counter[str],
 ) -> None:
     occurrence = agenda[0].occurrence
     entries = {e.key: e for e in store.entries(occurrence)}
@@ -185,6 +225,13 @@ def report(
         f"captured {len(captured)} of {len(posted)} crowd posts "
         f"({len(captured) / max(len(posted), 1):.1%}); {crowd.failed} crowd posts failed"
     )
+    for missed in sorted(posted - archived):
+        view = network.appview_post(post_uri(missed)) or {}
+        record = view.get("record") or {}
+        print(
+            f"  missed {missed}: {record.get('text')!r}, made {record.get('createdAt')}, "
+            f"indexed {view.get('indexedAt')}, handed {handed[missed]} times"
+        )
     total = sum(platform.session.requests.values())
     print(
         f"bot requests: {total}, {total / max(len(captured), 1):.3f} per captured post; "
@@ -192,11 +239,19 @@ def report(
     )
     for method, count in platform.session.requests.most_common():
         print(f"  {method:<45} {count:6d}")
-    twice = sum(1 for n in reads.values() if n > 1)
+    twice = sum(1 for n in handed.values() if n > 1)
     print(
-        f"search returned {sum(reads.values())} posts, {len(reads)} distinct; "
-        f"{twice} returned more than once (the overlap of {INDEX_LAG.total_seconds():g} s "
-        "below each poll's mark)"
+        f"the reads handed the follower {sum(handed.values())} posts, {len(handed)} distinct; "
+        f"{twice} more than once"
+    )
+    print("post views the server sent, by method (views, distinct posts):")
+    methods = sorted({key.split(" ", 1)[0] for key in sent})
+    for method in methods:
+        mine = [n for key, n in sent.items() if key.startswith(f"{method} ")]
+        print(f"  {method:<45} {sum(mine):6d} {len(mine):6d}")
+    print(
+        "  (the local AppView's search ignores since and until, so a poll reads from the top "
+        "of the tag down to its slice; production applies them)"
     )
 
 

@@ -62,6 +62,8 @@ def tag_page(
 
 def _poll(platform: BlueskyPlatform, tag: str, part: Slice) -> TagPage:
     """The slice's posts, newest first; carried on from its page cursor when it is big."""
+    if part.until is not None and part.until <= part.since:
+        return TagPage(items=[], newer=part.after().encode(), older=None, full=False)
     own = platform.session.did
     items: list[Fetched] = []
     page = part.page

@@ -66,6 +66,8 @@ class NotificationReader:
         platform = self._platform
         start = Slice.decode(after) if after is not None else None
         part = (start or Slice(since)).cut(platform.clock.now(), delay)
+        if part.until is not None and part.until <= part.since:
+            return NotificationBatch([], 0, part.after().encode(), False)  # nothing to read yet
         found: list[Notified] = []
         malformed = 0
         page = part.page
