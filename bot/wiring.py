@@ -360,7 +360,9 @@ def host_commands_for(
     speed: float = 1.0,
 ) -> tuple[Any, Any]:
     """The hosts' console's commands (issue 14): the agenda as the hosts steer it, for the
-    runner, and the task that carries their commands out."""
+    runner, and the task that carries their commands out. A host's boost is checked by the
+    platform's curator as it checks an approval, the post read again from its server (not
+    on X, where every read is billed: there X's repost caps hold for the hosts)."""
     from bot.adapters.commands_sql import HostCommandsSql
     from bot.adapters.store_curation import CurationSql
     from bot.runtime.host_commands import HostCommandTask
@@ -369,6 +371,13 @@ def host_commands_for(
     commands = HostCommandsSql(store.engine)
     steering = Steering(commands, speed=speed)
     x = _x_curation(config, platforms, archive=archive, clock=clock)
+    checks = {
+        name: _curator(
+            config, platform, archive=archive, store=store, clock=clock, stop_event=stop_event
+        )
+        for name, platform in platforms.items()
+        if isinstance(platform, CuratingPlatform)
+    }
     task = HostCommandTask(
         hashtag=config.chat.hashtag,
         thread=config.posts.thread,
@@ -389,5 +398,6 @@ def host_commands_for(
         # On X a host's repost goes through its curation, budget and caps.
         curating={"x": x} if x is not None else None,
         caps={"x": config.platforms.x.repost} if x is not None and config.platforms.x else None,
+        checks=checks,
     )
     return steering, task

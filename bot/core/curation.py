@@ -353,6 +353,11 @@ def select(
     return chosen
 
 
+def rule_refusal(rule: str | None, reason: str | None) -> str:
+    """What a host is told when a hard rule refuses their boost."""
+    return f"refused by the rule {rule}: {reason}"
+
+
 # What a host may answer to a list of candidates.
 _APPROVE = re.compile(r"\s*boost\s+([0-9]+(?:[\s,]+[0-9]+)*)\s*[.!]?\s*", re.IGNORECASE)
 _SKIP = re.compile(r"\s*skip\s*[.!]?\s*", re.IGNORECASE)

@@ -1,5 +1,6 @@
 """Approve mode: the hosts are sent each question's best candidates, numbered, halfway
-through its window, and the numbers they answer with are boosted."""
+through its window, and the numbers they answer with are boosted. A host's boost from the
+console is checked here too, as such an answer is."""
 
 from __future__ import annotations
 
@@ -12,20 +13,30 @@ from bot.core.agenda import Occurrence
 from bot.core.answers import Window
 from bot.core.curation import (
     Assessment,
+    Candidate,
+    Facts,
     Offered,
     Reading,
+    Rejection,
     Scored,
     account_address,
     eligibility,
     mention_of,
     offer_text,
+    rule_refusal,
     score,
 )
+from bot.core.model import ArchivedPost
 from bot.ports.curation import ApprovalRound, Mention
 from bot.runtime.curator_boosts import CuratorBoosts
 
 # Candidates listed for the hosts in approve mode.
 OFFERED = 5
+# A post its server no longer shows the bot: the refresh leaves it out.
+UNAVAILABLE = (
+    "the post is gone, or hidden from the bot (deleted, or its author blocks the bot or keeps "
+    "to logged-in viewers)"
+)
 
 
 class Approval(CuratorBoosts):
@@ -64,13 +75,8 @@ class Approval(CuratorBoosts):
                 log.warning("approve.bad_number", number=n, listed=len(round_.post_ids))
         self.purge_forgotten(occurrence, self.clock.now(), log)
         posts = [self.archive.get(self.name, i) for i in wanted]
-        candidates = self.refresher.candidates(
-            [p for p in posts if p is not None and p.occurrence == occurrence.id]
-        )
-        entries = self.boost_entries(occurrence)
-        facts = self.facts(occurrence, entries, candidates)
-        for candidate in candidates:
-            rejection = eligibility(candidate, self.rules, facts)
+        facts, checked = self._checked(occurrence, [p for p in posts if p is not None])
+        for candidate, rejection in checked:
             if rejection is not None:
                 log.info(
                     "boost.rejected",
@@ -82,6 +88,29 @@ class Approval(CuratorBoosts):
                 continue
             scored = Scored(candidate, score(candidate, self.rules, facts), always=False)
             self.boost(occurrence, scored, round_.question, "approved")
+
+    def host_boost_refusal(self, occurrence: Occurrence, post: ArchivedPost) -> str | None:
+        """Why a host's boost of ``post`` from the console may not go out, checked as an
+        answer to a list is: the post read again from its server, then the hard rules
+        (consent and safety, which no host overrules); None if it may. Whether it was boosted
+        already is the ledger's to say."""
+        _, checked = self._checked(occurrence, [post])
+        if not checked:
+            return UNAVAILABLE
+        rejection = checked[0][1]
+        if rejection is None or rejection.rule == "already_boosted":
+            return None
+        return rule_refusal(rejection.rule, rejection.reason)
+
+    def _checked(
+        self, occurrence: Occurrence, posts: Sequence[ArchivedPost]
+    ) -> tuple[Facts, list[tuple[Candidate, Rejection | None]]]:
+        """The occurrence's ``posts`` as their server shows them now (one gone or hidden from
+        the bot is left out), each with the hard rule it breaks, if any; and the facts they
+        were checked with."""
+        candidates = self.refresher.candidates([p for p in posts if p.occurrence == occurrence.id])
+        facts = self.facts(occurrence, self.boost_entries(occurrence), candidates)
+        return facts, [(c, eligibility(c, self.rules, facts)) for c in candidates]
 
     def offer(
         self,
