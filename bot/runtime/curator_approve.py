@@ -25,6 +25,7 @@ from bot.core.curation import (
     offer_text,
     rule_refusal,
     score,
+    to_offer,
 )
 from bot.core.model import ArchivedPost
 from bot.ports.curation import ApprovalRound, Mention
@@ -124,27 +125,15 @@ class Approval(CuratorBoosts):
         numbered, in a direct message."""
         if not self.config.chat.hosts:
             return
-        round_ = next(
-            (r for r in self.store.rounds(occurrence.id, self.name) if r.question == window.number),
-            None,
-        )
+        round_ = self.round_of(occurrence, window.number)
         if round_ is not None and round_.message_id:
             return
         if round_ is None:
-            if now < window.start + (window.end - window.start) / 2:
-                return
-            best = [s for s in assessment.eligible if not s.always and s.score.total > 0]
+            best = to_offer(assessment.eligible, window, now, most=OFFERED)
             if not best:
                 return
-            _, count = self._offer_text(window, best[:OFFERED])
-            round_ = ApprovalRound(
-                occurrence=occurrence.id,
-                platform=self.name,
-                question=window.number,
-                post_ids=tuple(s.post.id for s in best[:count]),
-                state="open",
-                sent_at=now,
-            )
+            _, count = self._offer_text(window, best)
+            round_ = self.new_round(occurrence, window, best[:count], now)
             # Saved before sending: after a crash the same list goes out, under the same key.
             self.store.save_round(round_)
         by_id = {s.post.id: s for s in assessment.eligible}
@@ -164,6 +153,23 @@ class Approval(CuratorBoosts):
         for s in listed:
             self.store.save_decision(self.scored(occurrence, s, window.number, "offered", now))
         log.info("approve.sent", question=window.number, candidates=len(round_.post_ids))
+
+    def round_of(self, occurrence: Occurrence, question: int) -> ApprovalRound | None:
+        """The question's round, once it was drawn up."""
+        rounds = self.store.rounds(occurrence.id, self.name)
+        return next((r for r in rounds if r.question == question), None)
+
+    def new_round(
+        self, occurrence: Occurrence, window: Window, offered: Sequence[Scored], now: datetime
+    ) -> ApprovalRound:
+        return ApprovalRound(
+            occurrence=occurrence.id,
+            platform=self.name,
+            question=window.number,
+            post_ids=tuple(s.post.id for s in offered),
+            state="open",
+            sent_at=now,
+        )
 
     def _offer_text(self, window: Window, offered: Sequence[Scored]) -> tuple[str, int]:
         home = self.platform.home()
