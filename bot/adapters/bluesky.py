@@ -204,8 +204,9 @@ class BlueskyPlatform:
             ),
             differences=(
                 "Bluesky has no hashtag stream: the search is polled every follow.poll_interval",
-                "the confirmation of a stop is a public reply (Bluesky has no private posts); "
-                "boost.mode approve does not work on Bluesky",
+                "the confirmation of a stop is a public reply (Bluesky has no private posts)",
+                "the bot sends no direct messages: in boost.mode approve the hosts approve "
+                "each question's candidates in the console (tweetchat console)",
             ),
         )
 
