@@ -21,6 +21,11 @@ from bot.ports.following import Archive, HashtagSource
 from bot.ports.posting import Ledger, PostingPlatform
 from bot.runtime.logs import get_logger
 
+# Where the bot writes to no one privately (every Bluesky post is public, and it sends no
+# direct messages there): approve mode offers each question's candidates in the hosts'
+# console, and a host's boost there is the approval.
+APPROVE_IN_CONSOLE = frozenset({"bluesky"})
+
 
 def followers_for(
     config: ChatConfig,
@@ -143,6 +148,15 @@ def curators_for(
         if isinstance(platform, CuratingPlatform)
     ]
     curating += _x_curating(config, platforms, archive=archive, clock=clock, log=log)
+    if config.boost.mode == "approve":
+        for _, platform in curating:
+            if platform.name in APPROVE_IN_CONSOLE:
+                log.info(
+                    "boost.approve_in_console",
+                    platform=platform.name,
+                    reason="the bot sends no direct messages there: the hosts approve each "
+                    "question's candidates in the console (tweetchat console)",
+                )
     return [
         _curator(
             rules,
@@ -168,13 +182,16 @@ def _curator(
     agenda_now: Callable[[], Sequence[PlannedPost]] | None = None,
 ) -> Any:
     """A curator, which rewrites the transcripts already written on a "stop" or "forget me";
-    its question windows follow ``agenda_now`` (the agenda as the hosts steer it) if given."""
+    its question windows follow ``agenda_now`` (the agenda as the hosts steer it) if given.
+    Its approval rounds go to the hosts' console where the bot writes to no one privately."""
     from bot.adapters.store_curation import CurationSql
     from bot.runtime.curator import Curator
+    from bot.runtime.curator_console import ConsoleApprovalCurator
     from bot.runtime.transcript_files import TranscriptFiles
 
     curation = CurationSql(store.engine)
-    return Curator(
+    kind = ConsoleApprovalCurator if platform.name in APPROVE_IN_CONSOLE else Curator
+    return kind(
         config=config,
         platform=platform,
         archive=archive,
@@ -360,7 +377,9 @@ def host_commands_for(
     speed: float = 1.0,
 ) -> tuple[Any, Any]:
     """The hosts' console's commands (issue 14): the agenda as the hosts steer it, for the
-    runner, and the task that carries their commands out."""
+    runner, and the task that carries their commands out. A host's boost is checked by the
+    platform's curator as it checks an approval, the post read again from its server (not
+    on X, where every read is billed: there X's repost caps hold for the hosts)."""
     from bot.adapters.commands_sql import HostCommandsSql
     from bot.adapters.store_curation import CurationSql
     from bot.runtime.host_commands import HostCommandTask
@@ -369,6 +388,13 @@ def host_commands_for(
     commands = HostCommandsSql(store.engine)
     steering = Steering(commands, speed=speed)
     x = _x_curation(config, platforms, archive=archive, clock=clock)
+    checks = {
+        name: _curator(
+            config, platform, archive=archive, store=store, clock=clock, stop_event=stop_event
+        )
+        for name, platform in platforms.items()
+        if isinstance(platform, CuratingPlatform)
+    }
     task = HostCommandTask(
         hashtag=config.chat.hashtag,
         thread=config.posts.thread,
@@ -389,5 +415,6 @@ def host_commands_for(
         # On X a host's repost goes through its curation, budget and caps.
         curating={"x": x} if x is not None else None,
         caps={"x": config.platforms.x.repost} if x is not None and config.platforms.x else None,
+        checks=checks,
     )
     return steering, task

@@ -211,8 +211,9 @@ class BlueskyPlatform:
                 "follow.poll_interval, and the hashtag and the replies are read "
                 f"{format_duration(self.settings.index_delay)} behind the present "
                 "(platforms.bluesky.index_delay), each post once",
-                "the confirmation of a stop is a public reply (Bluesky has no private posts); "
-                "boost.mode approve does not work on Bluesky",
+                "the confirmation of a stop is a public reply (Bluesky has no private posts)",
+                "the bot sends no direct messages: in boost.mode approve the hosts approve "
+                "each question's candidates in the console (tweetchat console)",
             ),
         )
 

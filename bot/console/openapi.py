@@ -72,7 +72,9 @@ OPENAPI: dict[str, Any] = {
                 "description": (
                     "agenda (state: planned, late, held, posting, posted, missed, failed), "
                     "current_question, answers (newest first, rule, first_time), others, "
-                    "candidates (score, breakdown, rule), boosts, caps, numbers, health "
+                    "candidates (state: scored, offered: awaiting a host's approval in approve "
+                    "mode, rejected with its rule, skipped, boosting, failed; score, "
+                    "breakdown), boosts, caps, numbers, health "
                     "(owner, workers, failed posts, x_budget, and platforms: mode stream or "
                     "polling with mode_reason, rate_limited_until, rate_limit_waits, errors, "
                     "last_error), "

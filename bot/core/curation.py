@@ -353,6 +353,23 @@ def select(
     return chosen
 
 
+def to_offer(
+    eligible: Sequence[Scored], window: Window, now: datetime, *, most: int
+) -> list[Scored]:
+    """What a question's approval round puts before the hosts, best first: nothing before
+    halfway through its window (its answers need time to come in and gather favourites),
+    then up to ``most`` of those that need a host's approval (a guest's or co-host's does
+    not) and score above 0."""
+    if now < window.start + (window.end - window.start) / 2:
+        return []
+    return [s for s in eligible if not s.always and s.score.total > 0][:most]
+
+
+def rule_refusal(rule: str | None, reason: str | None) -> str:
+    """What a host is told when a hard rule refuses their boost."""
+    return f"refused by the rule {rule}: {reason}"
+
+
 # What a host may answer to a list of candidates.
 _APPROVE = re.compile(r"\s*boost\s+([0-9]+(?:[\s,]+[0-9]+)*)\s*[.!]?\s*", re.IGNORECASE)
 _SKIP = re.compile(r"\s*skip\s*[.!]?\s*", re.IGNORECASE)

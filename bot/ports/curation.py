@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
-from bot.core.model import Author
+from bot.core.agenda import Occurrence
+from bot.core.model import ArchivedPost, Author
 from bot.ports.posting import Published
 
 
@@ -91,6 +92,15 @@ class Unboosting(Protocol):
 
     def unboost(self, post_id: str) -> None:
         """Undo the bot's boost of the post; nothing happens if there is none."""
+        ...
+
+
+class HostBoostCheck(Protocol):
+    """A platform's check of a host's boost from the console, done as an approval is."""
+
+    def host_boost_refusal(self, occurrence: Occurrence, post: ArchivedPost) -> str | None:
+        """Why the bot may not boost ``post`` now, its server read again: gone or hidden
+        from the bot, or a hard rule it breaks (consent, safety); None if it may."""
         ...
 
 

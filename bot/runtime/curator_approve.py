@@ -1,5 +1,6 @@
 """Approve mode: the hosts are sent each question's best candidates, numbered, halfway
-through its window, and the numbers they answer with are boosted."""
+through its window, and the numbers they answer with are boosted. A host's boost from the
+console is checked here too, as such an answer is."""
 
 from __future__ import annotations
 
@@ -12,20 +13,31 @@ from bot.core.agenda import Occurrence
 from bot.core.answers import Window
 from bot.core.curation import (
     Assessment,
+    Candidate,
+    Facts,
     Offered,
     Reading,
+    Rejection,
     Scored,
     account_address,
     eligibility,
     mention_of,
     offer_text,
+    rule_refusal,
     score,
+    to_offer,
 )
+from bot.core.model import ArchivedPost
 from bot.ports.curation import ApprovalRound, Mention
 from bot.runtime.curator_boosts import CuratorBoosts
 
 # Candidates listed for the hosts in approve mode.
 OFFERED = 5
+# A post its server no longer shows the bot: the refresh leaves it out.
+UNAVAILABLE = (
+    "the post is gone, or hidden from the bot (deleted, or its author blocks the bot or keeps "
+    "to logged-in viewers)"
+)
 
 
 class Approval(CuratorBoosts):
@@ -64,13 +76,8 @@ class Approval(CuratorBoosts):
                 log.warning("approve.bad_number", number=n, listed=len(round_.post_ids))
         self.purge_forgotten(occurrence, self.clock.now(), log)
         posts = [self.archive.get(self.name, i) for i in wanted]
-        candidates = self.refresher.candidates(
-            [p for p in posts if p is not None and p.occurrence == occurrence.id]
-        )
-        entries = self.boost_entries(occurrence)
-        facts = self.facts(occurrence, entries, candidates)
-        for candidate in candidates:
-            rejection = eligibility(candidate, self.rules, facts)
+        facts, checked = self._checked(occurrence, [p for p in posts if p is not None])
+        for candidate, rejection in checked:
             if rejection is not None:
                 log.info(
                     "boost.rejected",
@@ -82,6 +89,29 @@ class Approval(CuratorBoosts):
                 continue
             scored = Scored(candidate, score(candidate, self.rules, facts), always=False)
             self.boost(occurrence, scored, round_.question, "approved")
+
+    def host_boost_refusal(self, occurrence: Occurrence, post: ArchivedPost) -> str | None:
+        """Why a host's boost of ``post`` from the console may not go out, checked as an
+        answer to a list is: the post read again from its server, then the hard rules
+        (consent and safety, which no host overrules); None if it may. Whether it was boosted
+        already is the ledger's to say."""
+        _, checked = self._checked(occurrence, [post])
+        if not checked:
+            return UNAVAILABLE
+        rejection = checked[0][1]
+        if rejection is None or rejection.rule == "already_boosted":
+            return None
+        return rule_refusal(rejection.rule, rejection.reason)
+
+    def _checked(
+        self, occurrence: Occurrence, posts: Sequence[ArchivedPost]
+    ) -> tuple[Facts, list[tuple[Candidate, Rejection | None]]]:
+        """The occurrence's ``posts`` as their server shows them now (one gone or hidden from
+        the bot is left out), each with the hard rule it breaks, if any; and the facts they
+        were checked with."""
+        candidates = self.refresher.candidates([p for p in posts if p.occurrence == occurrence.id])
+        facts = self.facts(occurrence, self.boost_entries(occurrence), candidates)
+        return facts, [(c, eligibility(c, self.rules, facts)) for c in candidates]
 
     def offer(
         self,
@@ -95,27 +125,15 @@ class Approval(CuratorBoosts):
         numbered, in a direct message."""
         if not self.config.chat.hosts:
             return
-        round_ = next(
-            (r for r in self.store.rounds(occurrence.id, self.name) if r.question == window.number),
-            None,
-        )
+        round_ = self.round_of(occurrence, window.number)
         if round_ is not None and round_.message_id:
             return
         if round_ is None:
-            if now < window.start + (window.end - window.start) / 2:
-                return
-            best = [s for s in assessment.eligible if not s.always and s.score.total > 0]
+            best = to_offer(assessment.eligible, window, now, most=OFFERED)
             if not best:
                 return
-            _, count = self._offer_text(window, best[:OFFERED])
-            round_ = ApprovalRound(
-                occurrence=occurrence.id,
-                platform=self.name,
-                question=window.number,
-                post_ids=tuple(s.post.id for s in best[:count]),
-                state="open",
-                sent_at=now,
-            )
+            _, count = self._offer_text(window, best)
+            round_ = self.new_round(occurrence, window, best[:count], now)
             # Saved before sending: after a crash the same list goes out, under the same key.
             self.store.save_round(round_)
         by_id = {s.post.id: s for s in assessment.eligible}
@@ -135,6 +153,23 @@ class Approval(CuratorBoosts):
         for s in listed:
             self.store.save_decision(self.scored(occurrence, s, window.number, "offered", now))
         log.info("approve.sent", question=window.number, candidates=len(round_.post_ids))
+
+    def round_of(self, occurrence: Occurrence, question: int) -> ApprovalRound | None:
+        """The question's round, once it was drawn up."""
+        rounds = self.store.rounds(occurrence.id, self.name)
+        return next((r for r in rounds if r.question == question), None)
+
+    def new_round(
+        self, occurrence: Occurrence, window: Window, offered: Sequence[Scored], now: datetime
+    ) -> ApprovalRound:
+        return ApprovalRound(
+            occurrence=occurrence.id,
+            platform=self.name,
+            question=window.number,
+            post_ids=tuple(s.post.id for s in offered),
+            state="open",
+            sent_at=now,
+        )
 
     def _offer_text(self, window: Window, offered: Sequence[Scored]) -> tuple[str, int]:
         home = self.platform.home()

@@ -4,8 +4,10 @@ The console only writes a row; this task reads the pending ones, checks each aga
 moment (a question gone out cannot be edited any more), acts, and settles the row once (a
 conditional update). Whatever acts on a platform goes through the ledger under a stable
 key: a boost under the curator's own key for that post (so neither boosts it twice, and the
-caps count it), a host's post under ``<occurrence>/host-<id>/<platform>``, through the
-publisher, which recovers a post left claimed by a crash instead of posting it again.
+caps count it), after the platform's curator checked it as it checks an approval (the post
+read again: consent and safety are not the host's to overrule); a host's post under
+``<occurrence>/host-<id>/<platform>``, through the publisher, which recovers a post left
+claimed by a crash instead of posting it again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from bot.core.agenda import Occurrence, PlannedPost
 from bot.core.config_platforms import XRepost
+from bot.core.curation import rule_refusal
 from bot.core.durations import format_duration
 from bot.core.host_caps import cap_refusal
 from bot.core.model import ArchivedPost
@@ -33,7 +36,13 @@ from bot.core.text import with_hashtag
 from bot.core.transcript import author_key
 from bot.ports.clock import Clock
 from bot.ports.console import HostCommands
-from bot.ports.curation import BoostDecision, CuratingPlatform, CurationStore, Unboosting
+from bot.ports.curation import (
+    BoostDecision,
+    CuratingPlatform,
+    CurationStore,
+    HostBoostCheck,
+    Unboosting,
+)
 from bot.ports.errors import PlatformError
 from bot.ports.following import Archive
 from bot.ports.operations import Ownership
@@ -87,6 +96,7 @@ class HostCommandTask:
         max_pause: timedelta = MAX_PAUSE,
         curating: Mapping[str, CuratingPlatform] | None = None,
         caps: Mapping[str, XRepost] | None = None,
+        checks: Mapping[str, HostBoostCheck] | None = None,
     ) -> None:
         self._hashtag = hashtag
         self._thread = thread
@@ -108,6 +118,8 @@ class HostCommandTask:
         # within its budget), and the caps that hold for the hosts there too (X's reposts).
         self._curating = dict(curating or {})
         self._caps = dict(caps or {})
+        # Where a host's boost is first checked as an approval is (the post read again).
+        self._checks = dict(checks or {})
 
     def run(self, occurrence: Occurrence, agenda: Sequence[PlannedPost]) -> None:
         log = self._log.bind(occurrence=occurrence.id)
@@ -144,7 +156,7 @@ class HostCommandTask:
             if command.kind in STEERING_KINDS:
                 self._steer(command, now, log)
             elif command.kind == "boost":
-                self._boost(command, log)
+                self._boost(command, occurrence, log)
             elif command.kind == "skip":
                 self._skip(command, log)
             elif command.kind == "unboost":
@@ -225,7 +237,7 @@ class HostCommandTask:
 
     # -- boosts ----------------------------------------------------------------------------
 
-    def _boost(self, command: HostCommand, log: Any) -> None:
+    def _boost(self, command: HostCommand, occurrence: Occurrence, log: Any) -> None:
         name, post_id = command.platform or "", command.post_id or ""
         platform = self._curating.get(name) or self._platforms.get(name)
         if not isinstance(platform, CuratingPlatform):
@@ -244,11 +256,12 @@ class HostCommandTask:
             return
         key = boost_key(command.occurrence, name, post_id)
         with acting_on(key):  # the curator may be finishing this very key (see key_locks)
-            self._boost_once(command, key, post, platform, log)
+            self._boost_once(command, occurrence, key, post, platform, log)
 
     def _boost_once(
         self,
         command: HostCommand,
+        occurrence: Occurrence,
         key: str,
         post: ArchivedPost,
         platform: CuratingPlatform,
@@ -269,6 +282,10 @@ class HostCommandTask:
             if capped is not None:
                 self._refuse(command, capped, log)
                 return
+        if (entry is None or entry.state == "failed") and not self._checked(
+            command, occurrence, post, log
+        ):
+            return
         # Boosting again returns the same boost: finishing one a crash left claimed is safe.
         published = self._once(command, key, entry, lambda: platform.boost(post_id), log)
         if published is None:
@@ -277,6 +294,23 @@ class HostCommandTask:
         self._save_boosted(command, post.question or 0, author_key(post.author), done_at)
         self._finish(command, "done", log, url=published.url)
         log.info("boost.done", post_id=post_id, platform=name, how="host", url=post.url)
+
+    def _checked(
+        self, command: HostCommand, occurrence: Occurrence, post: ArchivedPost, log: Any
+    ) -> bool:
+        """Whether the platform's check lets the boost go out; if not, the command is settled
+        with the reason (failed when the post could not be read again: try later)."""
+        check = self._checks.get(command.platform or "")
+        if check is None:
+            return True
+        try:
+            refused = check.host_boost_refusal(occurrence, post)
+        except PlatformError as exc:
+            self._finish(command, "failed", log, reason=f"could not read it again: {exc.reason}")
+            return False
+        if refused is not None:
+            self._refuse(command, refused, log)
+        return refused is None
 
     def _unboost(self, command: HostCommand, log: Any) -> None:
         """Take a boost back, once: under its own ledger key (a boost key stays done, so no
@@ -376,7 +410,7 @@ class HostCommandTask:
         for decision in decisions:
             # The quality rules are the host's to overrule; consent and safety are not.
             if decision.state == "rejected" and decision.rule not in (None, "already_boosted"):
-                return f"refused by the rule {decision.rule}: {decision.reason}"
+                return rule_refusal(decision.rule, decision.reason)
         return None
 
     def _cap_refusal(self, command: HostCommand, question: int, author: str) -> str | None:

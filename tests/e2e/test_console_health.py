@@ -8,15 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from bot.bootstrap import open_store
-from bot.console.server import ConsoleThread, bind
-from bot.console.wiring import console_app
-from bot.runtime.clock import SystemClock
 from tests.support.chat_files import RunningBot, tweetchat_env, write_chat
-from tests.support.console import SECRET, wait_for
+from tests.support.console import serving_console, wait_for
 from tests.support.mastodon_server import MastodonServer, running_mastodon_without_streaming
 
 pytestmark = pytest.mark.slow
@@ -55,21 +50,8 @@ def test_polling_and_a_rate_limit_wait_show_on_the_console(
     env = tweetchat_env(database=database, token=bot.token)
     with RunningBot(chat.path, env=env) as running:
         assert running.wait_for_event("ratelimit.wait", timeout=30), running.output
-        store = open_store(f"sqlite:///{database}")
-        app = console_app(
-            [(chat.config, lambda _now: (chat.occurrence, chat.agenda))],
-            store,
-            secret=SECRET,
-            clock=SystemClock(),
-        )
-        server = ConsoleThread(app, bind("127.0.0.1", 0))
-        server.start()
-        try:
-            client = httpx.Client(
-                base_url=f"http://127.0.0.1:{server.port}",
-                headers={"Authorization": f"Bearer {SECRET}", "X-Host-Name": "Ana"},
-                timeout=10,
-            )
+        with serving_console(chat, database) as console:
+            client = console.api()
 
             def health() -> dict[str, Any] | None:
                 answer = client.get(f"/api/occurrences/{chat.occurrence.id}")
@@ -81,13 +63,7 @@ def test_polling_and_a_rate_limit_wait_show_on_the_console(
                 return None
 
             shown = wait_for(health, timeout=10, what="polling and the wait on the console")
-            host = httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10)
-            signin = host.post("/signin", data={"name": "Ana", "secret": SECRET})
-            assert signin.status_code == 303, signin.text
-            page = host.get(f"/chat/{chat.config.chat.id}")
-        finally:
-            server.stop()
-            store.close()
+            page = console.page(f"/chat/{chat.config.chat.id}")
 
     assert shown["platform"] == "mastodon"
     assert "404" in shown["mode_reason"]

@@ -18,17 +18,18 @@ from bot.adapters.commands_sql import HostCommandsSql
 from bot.adapters.console import ConsolePlatform
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
-from bot.bootstrap import open_archive
+from bot.bootstrap import open_archive, open_store
 from bot.console.server import ConsoleThread, bind
 from bot.console.wiring import console_app
 from bot.core.agenda import Occurrence, PlannedPost, PostKind, build_agenda
 from bot.core.model import ArchivedPost
 from bot.ports.clock import Clock
 from bot.ports.posting import Published
+from bot.runtime.clock import SystemClock
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering
-from tests.support.chat_files import write_chat
+from tests.support.chat_files import ChatFile, write_chat
 from tests.support.clock import ManualClock
 from tests.support.posts import START
 
@@ -184,3 +185,46 @@ def command_task(
         **options,
     )
     return publisher, task
+
+
+@dataclass
+class ServedConsole:
+    """The console of a chat that a real worker runs, over the worker's database."""
+
+    url: str
+    occurrence: str
+
+    def api(self) -> httpx.Client:
+        """A client of the JSON API, signed in with the console's secret as host Ana."""
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {SECRET}", "X-Host-Name": "Ana"},
+            timeout=10,
+        )
+
+    def page(self, path: str) -> httpx.Response:
+        """A page as host Ana sees it, signed in with the console's secret."""
+        with httpx.Client(base_url=self.url, timeout=10) as browser:
+            signin = browser.post("/signin", data={"name": "Ana", "secret": SECRET})
+            assert signin.status_code == 303, signin.text
+            return browser.get(path)
+
+
+@contextmanager
+def serving_console(chat: ChatFile, database: Path) -> Iterator[ServedConsole]:
+    """`tweetchat console` for ``chat`` over the SQLite ``database`` of its worker, on the
+    wall's clock, served on loopback."""
+    store = open_store(f"sqlite:///{database}")
+    app = console_app(
+        [(chat.config, lambda _now: (chat.occurrence, chat.agenda))],
+        store,
+        secret=SECRET,
+        clock=SystemClock(),
+    )
+    server = ConsoleThread(app, bind("127.0.0.1", 0))
+    server.start()
+    try:
+        yield ServedConsole(f"http://127.0.0.1:{server.port}", chat.occurrence.id)
+    finally:
+        server.stop()
+        store.close()

@@ -34,6 +34,7 @@ from bot.core.curation import (
     select,
     text_counts,
     text_fingerprint,
+    to_offer,
 )
 from bot.core.model import ArchivedPost
 from bot.core.text import mastodon_length
@@ -408,6 +409,22 @@ def test_assess_splits_and_ranks_and_marks_guests() -> None:
     assert [s.post.id for s in result.eligible] == ["7", "5"]
     assert [s.always for s in result.eligible] == [False, True]
     assert [(c.post.id, r.rule) for c, r in result.rejected] == [("6", "bot")]
+
+
+def test_an_approval_round_offers_the_best_that_need_approval_from_halfway() -> None:
+    ranked = rank(
+        [
+            scored("1", 5),
+            scored("2", 0, author="b"),  # nothing to recommend it
+            scored("3", 4, author="c"),
+            scored("7", 9, author="g", always=True),  # a guest's: boosted without approval
+            scored("4", 3, author="d"),
+        ]
+    )
+    halfway = WINDOW.start + (WINDOW.end - WINDOW.start) / 2
+    assert to_offer(ranked, WINDOW, halfway - timedelta(seconds=1), most=5) == []
+    assert [s.post.id for s in to_offer(ranked, WINDOW, halfway, most=5)] == ["1", "3", "4"]
+    assert [s.post.id for s in to_offer(ranked, WINDOW, WINDOW.end, most=2)] == ["1", "3"]
 
 
 # -- windows, mentions, the message to the hosts ------------------------------------------
