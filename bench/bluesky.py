@@ -95,7 +95,9 @@ class Crowd:
                 for r in self.network.records(self.bot.did, POST)
                 if r["value"]["text"].startswith("Q") and "reply" in r["value"]
             ]
-            if asked:
+            # People answer what they see: a question the AppView has indexed (a reply
+            # indexed before its parent brings the parent's author no notification).
+            if asked and self.network.appview_post(asked[-1]["uri"]) is not None:
                 last = asked[-1]
                 parent = {"uri": last["uri"], "cid": last["cid"]}
                 self._question = {"root": last["value"]["reply"]["root"], "parent": parent}

@@ -51,7 +51,8 @@ class BlueskyPlatform:
         self.settings = settings
         self.session = session
         self.clock = clock
-        self.replies_read = NotificationReader(self, ("reply",))
+        # A reply that also mentions the bot is notified as a mention only.
+        self.replies_read = NotificationReader(self, ("reply", "mention"))
         self.mentions_read = NotificationReader(self, ("mention",))
         # Reply refs of the posts this process made: uri -> (cid, root uri, root cid).
         self._refs: dict[str, tuple[str, str, str]] = {}

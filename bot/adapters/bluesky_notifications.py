@@ -4,7 +4,8 @@ follower) and its mentions (for "stop" and "forget me").
 The AppView notifies an account of every reply up to four levels below its posts (``reason:
 reply``, ``REPLY_NOTIF_DEPTH = 5`` in its indexer), and a notification carries the whole post.
 So the follower reads the notifications in slices (bluesky_slices) instead of each question's
-thread again and again. Deeper replies (a conversation below an answer) bring no
+thread again and again (with the mentions: a reply that also mentions the bot is notified as
+a mention only). Deeper replies (a conversation below an answer) bring no
 notification: the settling pass reads the threads under the last notified level once.
 
 The notifications have no ``since``: a read goes down from the top to the slice's start, and

@@ -163,6 +163,9 @@ def test_a_conversation_deeper_than_the_notifications_reach_is_read_once_at_the_
         r["value"]["text"]: r for r in bluesky.records(rig.account.did, "app.bsky.feed.post")
     }
     q1_record, intro_record = records[q1.text], records[intro.text]
+    # People answer what they see: the question indexed (a reply the AppView indexes before
+    # the post it answers brings its author no notification).
+    bluesky.wait_for(lambda: bluesky.appview_post(q1_record["uri"]), what="Q1 indexed")
     with capture_logs() as logs:
         running = threading.Thread(target=follower.run, args=(occurrence, [intro, q1]))
         running.start()
@@ -173,6 +176,22 @@ def test_a_conversation_deeper_than_the_notifications_reach_is_read_once_at_the_
             made = bluesky.create_post(who, f"level {depth}", reply_to=_refs(parent, intro_record))
             chain.append(post_id(made["uri"]))
             parent = made
+        # A reply that also names the bot: notified as a mention, not as a reply.
+        named = f"@{rig.account.handle} level 1 too"
+        mention = bluesky.create_post(
+            cat,
+            named,
+            reply_to=_refs(q1_record, intro_record),
+            facets=[
+                {
+                    "index": {"byteStart": 0, "byteEnd": len(rig.account.handle) + 1},
+                    "features": [
+                        {"$type": "app.bsky.richtext.facet#mention", "did": rig.account.did}
+                    ],
+                }
+            ],
+        )
+        chain.append(post_id(mention["uri"]))
         elsewhere_record = bluesky.appview_post(post_uri(elsewhere.remote_id))
         assert elsewhere_record is not None
         stray = bluesky.create_post(
