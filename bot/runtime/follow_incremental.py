@@ -7,14 +7,11 @@ still exist, asked in batches, since deletions reach no notification.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
-from bot.ports.errors import PlatformError
 from bot.ports.following import Fetched, IncrementalSource
 from bot.runtime.follow_reads import MAX_PAGES_PER_READ
-from bot.runtime.follow_settle import Settling
-from bot.runtime.retry import ShutdownRequested, call_with_retry
+from bot.runtime.follow_settle import Retried, Settling
 
 # Archived posts asked about at once when the settling pass looks for deletions.
 EXISTING_BATCH = 100
@@ -65,27 +62,14 @@ class IncrementalSettling(Settling):
         chain = self._chain(item.in_reply_to, self._answer_key())
         return bool(chain) and chain[-1] in own
 
-    def settle_once(self) -> None:
-        """The final pass, once per occurrence: the tag and the replies read on up to the
-        present, the threads below the last notified level, and deletions."""
-        if self.archive.cursor(self.settled_name) is not None:
-            return
-        log = self.log.bind(activity="settle")
-
-        def retried(action: Callable[[], Any]) -> Any:
-            return call_with_retry(action, stop_event=self.stop, log=log, attempts=8)
-
-        try:
-            retried(self._read_tag_rest)
-            retried(lambda: self._read_new_replies(last=True))
-            below = retried(self._read_below_notified)
-            gone = retried(self._drop_deleted)
-        except (ShutdownRequested, PlatformError) as exc:
-            reason = exc.reason if isinstance(exc, PlatformError) else "shutdown"
-            log.warning("follow.unsettled", reason=reason)
-            return
-        self.archive.set_cursor(self.settled_name, "done", now=self.clock.now())
-        log.info("follow.settled", read_below=below, gone=gone)
+    def settle(self, retried: Retried, log: Any) -> dict[str, int]:
+        """The tag and the replies read on up to the present, the threads below the last
+        notified level, and deletions."""
+        retried(self._read_tag_rest)
+        retried(lambda: self._read_new_replies(last=True))
+        below = retried(self._read_below_notified)
+        gone = retried(self._drop_deleted)
+        return {"read_below": below, "gone": gone}
 
     def _read_tag_rest(self) -> None:
         cursor = self.archive.cursor(self.cursor_name)
