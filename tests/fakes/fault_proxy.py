@@ -110,10 +110,13 @@ class FaultProxy:
         *,
         path_prefix: str = "/api/",
         method: str | None = None,
+        body_contains: str | None = None,
         times: int = 1,
     ) -> None:
         """Apply ``fault`` to the next ``times`` requests whose target starts with ``path_prefix``
-        and, if ``method`` is given, whose method it is.
+        and, if ``method`` is given, whose method it is, and, if ``body_contains`` is given,
+        whose body contains it (UTF-8): one write among others on the same path, such as one
+        planned post's text.
 
         The target includes the query, so a prefix may select one hashtag's stream. A read
         and a write can share a prefix (``GET /api/v1/statuses?id[]=`` and ``POST
@@ -125,7 +128,8 @@ class FaultProxy:
             raise ValueError("times must be at least 1")
         if method is not None and not method.isalpha():
             raise ValueError(f"expected an HTTP method such as 'POST', got {method!r}")
-        self._schedule.add(Rule(fault, path_prefix, times, method and method.upper()))
+        body = None if body_contains is None else body_contains.encode()
+        self._schedule.add(Rule(fault, path_prefix, times, method and method.upper(), body))
 
     def cut_streams(self) -> int:
         """Cut every event stream being relayed now; return how many were cut.

@@ -68,7 +68,8 @@ class Connection:
 
         A relay learns that only when it next writes to the client, which on a quiet stream
         may be never: the proxy would go on holding a stream nobody reads. Asked of a stream
-        being relayed, whose handler thread reads nothing from the client meanwhile.
+        being relayed or an answer held back (``Hold``), whose handler thread reads nothing
+        from the client meanwhile.
         """
         try:
             readable, _, _ = select.select([self._client], [], [], 0)
