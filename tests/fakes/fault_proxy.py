@@ -99,10 +99,14 @@ class FaultProxy:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``, to use as the client's API base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (on 127.0.0.1)."""
         if self._server is None:
             raise RuntimeError("FaultProxy is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return int(self._server.server_address[1])
 
     def inject(
         self,
