@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import threading
+import time
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -28,6 +29,8 @@ from tests.fakes.proxy_server import ProxyServer
 from tests.fakes.server_shapes import ServerShape
 
 __all__ = ["FaultProxy"]
+
+_SETTLE_POLL = 0.01  # seconds between looks at whether every request has been seen through
 
 
 class FaultProxy:
@@ -144,6 +147,19 @@ class FaultProxy:
         if self._server is None:
             return 0
         return self._server.cut_connections(streams_only=True)
+
+    def settle(self, *, timeout: float = 10) -> None:
+        """Wait until every request sent so far has been seen through: read, forwarded, and
+        for a client that has gone, answered by the upstream (a ``Hold`` has fired).
+
+        After a test kills a client, what the client sent before it died may still be on
+        its way; once this returns, the upstream has acted on all of it.
+        """
+        deadline = time.monotonic() + timeout
+        while self._server is not None and not self._server.settled():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the proxy did not settle within {timeout} s")
+            time.sleep(_SETTLE_POLL)
 
     @property
     def log(self) -> list[RequestRecord]:

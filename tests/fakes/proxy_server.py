@@ -77,6 +77,15 @@ class Connection:
         except (OSError, ValueError):  # reset, or closed by the handler thread already
             return True
 
+    def has_unread(self) -> bool:
+        """Whether the client has sent something (a request, or its leaving) that nobody has
+        read yet; a closed connection has nothing."""
+        try:
+            readable, _, _ = select.select([self._client], [], [], 0)
+        except (OSError, ValueError):  # closed by the handler thread already
+            return False
+        return bool(readable)
+
 
 def _shutdown(sock: socket.socket | None) -> None:
     if sock is None:
@@ -132,6 +141,20 @@ class ProxyServer(ThreadingHTTPServer):
         for connection in victims:
             connection.cut()
         return sum(held)
+
+    def settled(self) -> bool:
+        """Whether every request sent so far has been read and every client that has gone
+        is done with: no connection waits to be accepted, none holds unread bytes (a request,
+        or the end of a client whose request is still being answered)."""
+        try:
+            pending, _, _ = select.select([self.socket], [], [], 0)
+        except (OSError, ValueError):  # stopped
+            return True
+        if pending:
+            return False
+        with self._connections_lock:
+            connections = list(self._connections.values())
+        return not any(c.has_unread() for c in connections)
 
     def handle_error(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: object

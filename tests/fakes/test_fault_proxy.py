@@ -253,6 +253,27 @@ def test_hold_keeps_the_answer_of_a_post_made_until_its_client_gives_up(
     assert [(r.method, r.status) for r in proxy.log if r.fault == "Hold"] == [("POST", None)]
 
 
+def test_settle_returns_once_a_client_that_went_has_been_seen_through(
+    proxy: FaultProxy, token: str
+) -> None:
+    hold = Hold()
+    proxy.inject(hold, path_prefix=STATUSES, method="POST")
+    body = b"status=sent+then+gone"
+    request = (
+        f"POST {STATUSES} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+    # A client killed right after it sent its request.
+    with socket.create_connection(("127.0.0.1", proxy.port)) as gone:
+        gone.sendall(request)
+    proxy.settle()
+
+    assert hold.held.is_set()
+    assert statuses_count(proxy, token) == 1
+
+
 def test_reset_connection_raises_network_error_before_reaching_the_server(
     proxy: FaultProxy, token: str
 ) -> None:
