@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import threading
+import time
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -28,6 +29,8 @@ from tests.fakes.proxy_server import ProxyServer
 from tests.fakes.server_shapes import ServerShape
 
 __all__ = ["FaultProxy"]
+
+_SETTLE_POLL = 0.01  # seconds between looks at whether every request has been seen through
 
 
 class FaultProxy:
@@ -99,10 +102,14 @@ class FaultProxy:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``, to use as the client's API base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (on 127.0.0.1)."""
         if self._server is None:
             raise RuntimeError("FaultProxy is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return int(self._server.server_address[1])
 
     def inject(
         self,
@@ -110,10 +117,13 @@ class FaultProxy:
         *,
         path_prefix: str = "/api/",
         method: str | None = None,
+        body_contains: str | None = None,
         times: int = 1,
     ) -> None:
         """Apply ``fault`` to the next ``times`` requests whose target starts with ``path_prefix``
-        and, if ``method`` is given, whose method it is.
+        and, if ``method`` is given, whose method it is, and, if ``body_contains`` is given,
+        whose body contains it (UTF-8): one write among others on the same path, such as one
+        planned post's text.
 
         The target includes the query, so a prefix may select one hashtag's stream. A read
         and a write can share a prefix (``GET /api/v1/statuses?id[]=`` and ``POST
@@ -125,7 +135,8 @@ class FaultProxy:
             raise ValueError("times must be at least 1")
         if method is not None and not method.isalpha():
             raise ValueError(f"expected an HTTP method such as 'POST', got {method!r}")
-        self._schedule.add(Rule(fault, path_prefix, times, method and method.upper()))
+        body = None if body_contains is None else body_contains.encode()
+        self._schedule.add(Rule(fault, path_prefix, times, method and method.upper(), body))
 
     def cut_streams(self) -> int:
         """Cut every event stream being relayed now; return how many were cut.
@@ -136,6 +147,19 @@ class FaultProxy:
         if self._server is None:
             return 0
         return self._server.cut_connections(streams_only=True)
+
+    def settle(self, *, timeout: float = 10) -> None:
+        """Wait until every request sent so far has been seen through: read, forwarded, and
+        for a client that has gone, answered by the upstream (a ``Hold`` has fired).
+
+        After a test kills a client, what the client sent before it died may still be on
+        its way; once this returns, the upstream has acted on all of it.
+        """
+        deadline = time.monotonic() + timeout
+        while self._server is not None and not self._server.settled():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the proxy did not settle within {timeout} s")
+            time.sleep(_SETTLE_POLL)
 
     @property
     def log(self) -> list[RequestRecord]:

@@ -5,7 +5,7 @@ decides which request takes which, and the record of each request handled (``Fau
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Drip",
     "DropStream",
     "Fault",
+    "Hold",
     "RateLimited",
     "RequestRecord",
     "ResetConnection",
@@ -50,6 +51,18 @@ class Slow:
     delay_seconds: float
 
 
+@dataclass(frozen=True, eq=False)
+class Hold:
+    """Forward the request and never relay the answer: the upstream has acted while its
+    client waits, until it gives up (its timeout) or goes (killed), or the proxy stops.
+
+    ``held`` is set once the upstream has answered, so that a test can kill the client in
+    exactly that window: what the upstream made exists, and the client never learnt of it.
+    """
+
+    held: threading.Event = field(default_factory=threading.Event, repr=False)
+
+
 @dataclass(frozen=True)
 class Drip:
     """Forward the request, then send the whole answer, status line and headers included,
@@ -83,7 +96,7 @@ class ResetConnection:
     """Close the client connection with a TCP reset; the request never reaches upstream."""
 
 
-Fault = RateLimited | BadGateway | Slow | Drip | DropStream | ResetConnection
+Fault = RateLimited | BadGateway | Slow | Hold | Drip | DropStream | ResetConnection
 
 
 @dataclass(frozen=True)
@@ -105,15 +118,21 @@ class RequestRecord:
 @dataclass
 class Rule:
     """``fault`` for the next ``remaining`` requests whose target starts with ``path_prefix``
-    and, unless ``method`` is None, whose method is ``method`` (upper case)."""
+    and, unless ``method`` is None, whose method is ``method`` (upper case), and, unless
+    ``body`` is None, whose body contains ``body``."""
 
     fault: Fault
     path_prefix: str
     remaining: int
     method: str | None = None
+    body: bytes | None = None
 
-    def matches(self, method: str, target: str) -> bool:
-        return target.startswith(self.path_prefix) and self.method in (None, method.upper())
+    def matches(self, method: str, target: str, body: bytes | None) -> bool:
+        return (
+            target.startswith(self.path_prefix)
+            and self.method in (None, method.upper())
+            and (self.body is None or (body is not None and self.body in body))
+        )
 
 
 class Schedule:
@@ -127,8 +146,10 @@ class Schedule:
         with self._lock:
             self._rules.append(rule)
 
-    def take(self, method: str, target: str, *, for_stream: bool) -> Fault | None:
-        """Consume one use of the earliest rule matching the request's method and target.
+    def take(
+        self, method: str, target: str, body: bytes | None, *, for_stream: bool
+    ) -> Fault | None:
+        """Consume one use of the earliest rule matching the request's method, target and body.
 
         ``DropStream`` rules are taken only once the response is known to be a stream
         (``for_stream``); every other fault is taken when the request arrives.
@@ -136,7 +157,7 @@ class Schedule:
         with self._lock:
             for rule in self._rules:
                 if isinstance(rule.fault, DropStream) == for_stream and rule.matches(
-                    method, target
+                    method, target, body
                 ):
                     rule.remaining -= 1
                     if rule.remaining == 0:

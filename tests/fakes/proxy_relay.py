@@ -20,6 +20,7 @@ from tests.fakes.proxy_faults import (
     Drip,
     DropStream,
     Fault,
+    Hold,
     RateLimited,
     RequestRecord,
     ResetConnection,
@@ -55,6 +56,7 @@ _BAD_GATEWAY_HTML = (
     b"</body>\r\n</html>\r\n"
 )
 _READ_SIZE = 64 * 1024
+_HOLD_POLL = 0.05  # seconds between looks at whether a held answer's client has gone
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
@@ -78,7 +80,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         # The body is read first even when the answer is synthetic, so that the next
         # request on this kept-alive connection starts at the right byte.
         body = self._read_request_body()
-        fault = proxy._schedule.take(self.command, self.path, for_stream=False)
+        fault = proxy._schedule.take(self.command, self.path, body, for_stream=False)
         if isinstance(fault, ResetConnection):
             record(None, fault)
             self._reset()
@@ -109,6 +111,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 return
             if isinstance(fault, Slow):
                 connection.wait_unless_cut(fault.delay_seconds)
+            if isinstance(fault, Hold):
+                fault.held.set()
+                while not (connection.is_cut or connection.client_left()):
+                    connection.wait_unless_cut(_HOLD_POLL)
+                record(None, fault)
+                self.close_connection = True
+                return
             if isinstance(fault, Drip):
                 record(response.status, fault)
                 self._drip(response, connection, fault.interval_seconds)
@@ -117,7 +126,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             if is_stream:
                 connection.streaming = True
                 if fault is None:
-                    fault = proxy._schedule.take(self.command, self.path, for_stream=True)
+                    fault = proxy._schedule.take(self.command, self.path, body, for_stream=True)
             record(response.status, fault)
             self._relay(response, connection, fault if isinstance(fault, DropStream) else None)
         finally:

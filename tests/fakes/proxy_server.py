@@ -68,13 +68,23 @@ class Connection:
 
         A relay learns that only when it next writes to the client, which on a quiet stream
         may be never: the proxy would go on holding a stream nobody reads. Asked of a stream
-        being relayed, whose handler thread reads nothing from the client meanwhile.
+        being relayed or an answer held back (``Hold``), whose handler thread reads nothing
+        from the client meanwhile.
         """
         try:
             readable, _, _ = select.select([self._client], [], [], 0)
             return bool(readable) and self._client.recv(1, socket.MSG_PEEK) == b""
         except (OSError, ValueError):  # reset, or closed by the handler thread already
             return True
+
+    def has_unread(self) -> bool:
+        """Whether the client has sent something (a request, or its leaving) that nobody has
+        read yet; a closed connection has nothing."""
+        try:
+            readable, _, _ = select.select([self._client], [], [], 0)
+        except (OSError, ValueError):  # closed by the handler thread already
+            return False
+        return bool(readable)
 
 
 def _shutdown(sock: socket.socket | None) -> None:
@@ -131,6 +141,20 @@ class ProxyServer(ThreadingHTTPServer):
         for connection in victims:
             connection.cut()
         return sum(held)
+
+    def settled(self) -> bool:
+        """Whether every request sent so far has been read and every client that has gone
+        is done with: no connection waits to be accepted, none holds unread bytes (a request,
+        or the end of a client whose request is still being answered)."""
+        try:
+            pending, _, _ = select.select([self.socket], [], [], 0)
+        except (OSError, ValueError):  # stopped
+            return True
+        if pending:
+            return False
+        with self._connections_lock:
+            connections = list(self._connections.values())
+        return not any(c.has_unread() for c in connections)
 
     def handle_error(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: object

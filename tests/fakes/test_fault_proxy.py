@@ -23,7 +23,14 @@ from mastodon.errors import (
 from mastodon_mock.testing.server import MockServer
 
 from tests.fakes.fault_proxy import FaultProxy
-from tests.fakes.proxy_faults import BadGateway, DropStream, RateLimited, ResetConnection, Slow
+from tests.fakes.proxy_faults import (
+    BadGateway,
+    DropStream,
+    Hold,
+    RateLimited,
+    ResetConnection,
+    Slow,
+)
 
 STATUSES = "/api/v1/statuses"
 STREAMING = "/api/v1/streaming/"
@@ -207,6 +214,64 @@ def test_a_fault_for_one_method_lets_the_others_on_its_path_through(
     ]
     with pytest.raises(ValueError, match="HTTP method"):
         proxy.inject(BadGateway(), method="")
+
+
+def test_a_fault_for_one_body_lets_the_other_writes_on_its_path_through(
+    proxy: FaultProxy, token: str
+) -> None:
+    # Mastodon.py sends a form: a space would arrive as "+".
+    proxy.inject(BadGateway(), path_prefix=STATUSES, method="POST", body_contains="second")
+    api = client(proxy, token)
+
+    api.status_post("Q1 first #bodies")
+    with pytest.raises(MastodonBadGatewayError):
+        api.status_post("Q2 second #bodies")
+    api.status_post("Q2 repeated #bodies")
+
+    assert [r.status for r in proxy.log] == [200, 502, 200]
+
+
+def test_hold_keeps_the_answer_of_a_post_made_until_its_client_gives_up(
+    proxy: FaultProxy, token: str
+) -> None:
+    hold = Hold()
+    proxy.inject(hold, path_prefix=STATUSES, method="POST")
+
+    # httpx closes its connection on a timeout; the proxy sees the client go.
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{proxy.base_url}{STATUSES}",
+            data={"status": "Q1 held #hexichat"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=0.5,
+        )
+
+    assert hold.held.is_set()
+    assert statuses_count(proxy, token) == 1
+    # Recorded once the client has gone, with nothing sent to it.
+    eventually(lambda: "Hold" in [r.fault for r in proxy.log])
+    assert [(r.method, r.status) for r in proxy.log if r.fault == "Hold"] == [("POST", None)]
+
+
+def test_settle_returns_once_a_client_that_went_has_been_seen_through(
+    proxy: FaultProxy, token: str
+) -> None:
+    hold = Hold()
+    proxy.inject(hold, path_prefix=STATUSES, method="POST")
+    body = b"status=sent+then+gone"
+    request = (
+        f"POST {STATUSES} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+    # A client killed right after it sent its request.
+    with socket.create_connection(("127.0.0.1", proxy.port)) as gone:
+        gone.sendall(request)
+    proxy.settle()
+
+    assert hold.held.is_set()
+    assert statuses_count(proxy, token) == 1
 
 
 def test_reset_connection_raises_network_error_before_reaching_the_server(

@@ -2,8 +2,12 @@
 
 The Node packages come from tests/bluesky_net's lockfile, installed with ``npm ci`` once into a
 cache folder outside the work tree (keyed by the lockfile's hash: a new lockfile, a new
-install). Each network gets a fresh letters-only PostgreSQL schema and its own TMPDIR (the PDS
-keeps SQLite files there); stopping it ends the process by its id and drops the schemas.
+install); start.mjs runs from a copy beside them. Each network gets a fresh letters-only
+PostgreSQL schema and its own TMPDIR (the PDS keeps SQLite files there); stopping it ends the
+process by its id and drops the schemas.
+
+The PDS sits behind a fault proxy of the test's own, at the public URL that every DID
+document names: clients that follow a DID document (the bot, once logged in) pass it.
 
 The AppView indexes what the PDS holds asynchronously (10-700 ms): helpers here wait for it
 with bounded polls, never with fixed sleeps.
@@ -32,6 +36,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from tests.fakes.fault_proxy import FaultProxy
 from tests.support.mastodon_server import free_port
 from tests.support.postgres import ADMIN_URL
 
@@ -82,9 +87,23 @@ def installed_packages() -> Path:
         if done.returncode != 0:
             raise NetworkUnavailable(f"npm ci failed in {folder}:\n{done.stderr[-2000:]}")
         (folder / "node_modules" / ".installed").touch()
-    # The script is copied at every start so that it resolves the cached packages.
-    shutil.copy(NET_DIR / "start.mjs", folder / "start.mjs")
     return folder
+
+
+def placed_script(folder: Path) -> str:
+    """The name of start.mjs's copy in ``folder``, where it resolves the cached packages.
+
+    The copy is named by its content: worktrees that share the cache but differ in the
+    script never run each other's, and a copy appears whole (renamed into place) or not at
+    all, so a network starting meanwhile never reads half of one.
+    """
+    script = (NET_DIR / "start.mjs").read_bytes()
+    name = f"start-{hashlib.sha256(script).hexdigest()[:12]}.mjs"
+    if not (folder / name).exists():
+        staged = folder / f".{name}.{os.getpid()}"
+        staged.write_bytes(script)
+        staged.replace(folder / name)
+    return name
 
 
 @dataclass(frozen=True)
@@ -98,8 +117,10 @@ class Account:
 class BlueskyNetwork:
     """A handle on a running network: accounts, and reads of what the PDS and AppView hold."""
 
-    def __init__(self, *, pds: str, bsky: str, plc: str) -> None:
+    def __init__(self, *, pds: str, bsky: str, plc: str, pds_proxy: FaultProxy) -> None:
         self.pds = pds
+        # Everything addressed to the PDS's public URL passes it, these helpers' requests too.
+        self.pds_proxy = pds_proxy
         self.bsky = bsky
         self.plc = plc
         self.http = httpx.Client(timeout=10)
@@ -262,36 +283,55 @@ def _drop_schemas(schema: str) -> None:
 
 @contextmanager
 def running_network() -> Iterator[BlueskyNetwork]:
-    """Start a network, yield it, and stop it (by its pid) and drop its schemas afterwards."""
+    """Start a network, yield it, and stop it (by its pid) and drop its schemas afterwards.
+
+    The PDS's public URL, the address every DID document names, is a fault proxy's: the PDS
+    listens on a port of its own behind it, so a test can hold back an answer the PDS gave
+    the bot (``BlueskyNetwork.pds_proxy``)."""
     problem = node_problem()
     if problem is not None:
         raise NetworkUnavailable(problem)
     folder = installed_packages()
     schema = _schema()
-    ports = [free_port() for _ in range(4)]
+    pds_listen, plc, bsky, ozone = (free_port() for _ in range(4))
     tmp = Path(tempfile.mkdtemp(prefix="tweetchat-atproto-"))
+    with FaultProxy(f"http://127.0.0.1:{pds_listen}") as proxy:
+        ports = [plc, proxy.port, pds_listen, bsky, ozone]
+        with _network_process(folder, placed_script(folder), schema, ports, tmp) as urls:
+            network = BlueskyNetwork(
+                pds=urls["pds"], bsky=urls["bsky"], plc=urls["plc"], pds_proxy=proxy
+            )
+            try:
+                yield network
+            finally:
+                network.close()
+
+
+@contextmanager
+def _network_process(
+    folder: Path, script: str, schema: str, ports: list[int], tmp: Path
+) -> Iterator[dict[str, str]]:
+    """start.mjs (``script`` in ``folder``) running on ``ports`` (plc, pds, pds-listen,
+    bsky, ozone): yields the addresses it prints once ready; stops it by its pid and drops
+    its schemas after."""
     log = (tmp / "network.log").open("w+")
     process = subprocess.Popen(
-        ["node", "start.mjs", ADMIN_URL, schema, *map(str, ports)],
+        ["node", script, ADMIN_URL, schema, *map(str, ports)],
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
         env={**os.environ, "TMPDIR": str(tmp), "LOG_ENABLED": "false", "NODE_ENV": "test"},
     )
-    network: BlueskyNetwork | None = None
     try:
         assert process.stdout is not None
         line = _first_line(process, timeout=_READY_TIMEOUT)
         if not line:
             log.seek(0)
             raise NetworkUnavailable(f"the network did not start:\n{log.read()[-3000:]}")
-        urls = json.loads(line)
-        network = BlueskyNetwork(pds=urls["pds"], bsky=urls["bsky"], plc=urls["plc"])
-        yield network
+        urls: dict[str, str] = json.loads(line)
+        yield urls
     finally:
-        if network is not None:
-            network.close()
         with suppress(ProcessLookupError):
             os.kill(process.pid, signal.SIGTERM)
         try:

@@ -3,10 +3,14 @@
 `tweetchat run` hosts the chat on Bluesky (alone, then beside Mastodon) while a crowd answers:
 tagged answers, untagged replies to the questions, a #nobot author, someone who tells the
 bot "stop", and an answer deleted afterwards. The bot is killed at random moments and
-restarted each time, then left to finish (wrap-up included). Afterwards the PDS must hold
-every agenda post once, threaded and in order; the archive the tagged and untagged answers
-but not the deleted one; the reposts stay within the caps and never touch the #nobot author
-nor the one who said stop.
+restarted each time, then left to finish (wrap-up included). A kill also falls between
+post and record: the proxy in front of the PDS (the address in the bot's DID document)
+keeps the PDS's answer to the createRecord of Q1 from the bot, and the bot is killed while
+Q1 is on the PDS and only claimed in the ledger (or a random kill lands there first, and
+counts). Afterwards the PDS must hold every agenda
+post once, threaded and in order, Q1 as the record made before that kill; the archive the
+tagged and untagged answers but not the deleted one; the reposts stay within the caps and
+never touch the #nobot author nor the one who said stop.
 
 The kill moments come from a seed printed at the start; rerun one with
 TWEETCHAT_CRASH_SEED=<seed>.
@@ -30,6 +34,8 @@ from bot.adapters.archive_sql import SqlArchive
 from bot.adapters.bluesky_ids import post_id
 from bot.adapters.store_curation import CurationSql
 from bot.adapters.store_sql import SqlStore
+from bot.core.agenda import PlannedPost
+from tests.fakes.proxy_faults import Hold
 from tests.support.bluesky_network import Account, BlueskyNetwork
 from tests.support.chat_files import ChatFile, RunningBot, log_events, tweetchat_env, write_chat
 from tests.support.mastodon_server import MastodonServer
@@ -43,7 +49,64 @@ KILLS = 5
 # (each at least a moment after the bot is up); the last run lives through the rest, where
 # reposts are due.
 KILLS_FROM, KILLS_UNTIL = -2.0, 1.5 * SPACING
+HELD_SLOT = "q1"  # the post whose answer the PDS's proxy keeps from the bot
 PASSWORD_ENV = "BLUESKY_APP_PASSWORD"
+
+
+@dataclass
+class HeldAnswer:
+    """The PDS's answer to the bot's createRecord of one agenda post, never relayed by the
+    proxy in front of the PDS: the bot is killed while the post exists on the PDS and the
+    ledger has only its claim."""
+
+    network: BlueskyNetwork
+    bot: Account
+    post: PlannedPost
+    hold: Hold = field(default_factory=Hold)
+    record: str | None = None  # the post id of the record made before the kill
+
+    @classmethod
+    def of(cls, network: BlueskyNetwork, bot: Account, post: PlannedPost) -> HeldAnswer:
+        """Hold the answer to ``post``'s createRecord from now on."""
+        held = cls(network, bot, post)
+        # Chosen by its text: the crowd's posts and the bot's reposts are created there too.
+        network.pds_proxy.inject(
+            held.hold,
+            path_prefix="/xrpc/com.atproto.repo.createRecord",
+            method="POST",
+            body_contains=post.text,
+        )
+        return held
+
+    def came(self, within: float) -> bool:
+        """Wait up to ``within`` seconds for the answer to be held; once it has been, just
+        let the time pass."""
+        if self.hold.held.is_set():
+            time.sleep(within)
+            return False
+        return self.hold.held.wait(within)
+
+    def left_by_kill(self, database_url: str) -> str | None:
+        """Once the bot is killed: if its createRecord of the post reached the PDS before it
+        died (held, or by chance at a random kill), what it left behind: the post on the
+        PDS, and in the ledger only a claim. None if that kill came before the post."""
+        # What the bot sent before it died reaches the PDS before anyone looks.
+        self.network.pds_proxy.settle()
+        if self.record is not None or not self.hold.held.is_set():
+            return None
+        made = [
+            r for r in _posts_of(self.network, self.bot.did) if r["value"]["text"] == self.post.text
+        ]
+        assert len(made) == 1, made
+        self.record = post_id(made[0]["uri"])
+        ledger = SqlStore.from_url(database_url)
+        try:
+            entry = ledger.get(self.post.key)
+        finally:
+            ledger.close()
+        assert entry is not None
+        assert entry.state == "claimed", entry
+        return f"{self.post.key} on the PDS ({self.record}), {entry.state} in the ledger"
 
 
 @dataclass
@@ -158,18 +221,28 @@ def _chat(
     )
 
 
-def _run_with_kills(chat: ChatFile, env: dict[str, str], rng: random.Random) -> list[str]:
+def _run_with_kills(
+    chat: ChatFile, env: dict[str, str], rng: random.Random, held: HeldAnswer
+) -> list[str]:
     outputs: list[str] = []
     history: list[str] = []
     intro = chat.occurrence.start.timestamp()
     moments = sorted(intro + rng.uniform(KILLS_FROM, KILLS_UNTIL) for _ in range(KILLS))
-    for moment in moments:
+    while moments or held.record is None:
         with RunningBot(chat.path, env=env) as running:
             if running.wait_for_event("occurrence.start", timeout=60) is None:
                 pytest.fail(f"the bot ended before a kill:\n{running.output}")
-            time.sleep(max(moment - time.time(), rng.uniform(0.1, 0.5)))
+            # With no random kill left, this run lives until the held post comes out.
+            until = moments[0] if moments else held.post.at.timestamp() + 60
+            came = held.came(within=max(until - time.time(), rng.uniform(0.1, 0.5)))
+            if not (came or moments):
+                pytest.fail(f"the bot never posted {held.post.slot}:\n{running.output}")
             running.kill()
-            history.append(f"SIGKILL {time.time() - intro:.2f} s after the intro's time")
+            kill = f"SIGKILL {time.time() - intro:.2f} s after the intro's time"
+            left = held.left_by_kill(env["DATABASE_URL"])
+            history.append(kill if left is None else f"{kill}: {left}")
+            if not came:
+                moments.pop(0)
         outputs.append(running.output)
     with RunningBot(chat.path, env=env) as running:
         try:
@@ -199,16 +272,21 @@ def _check_thread(records: list[dict[str, Any]], texts: list[str]) -> None:
 
 
 def _play_chat(
-    tmp_path: Path, network: BlueskyNetwork, chat: ChatFile, env: dict[str, str], crowd: Crowd
-) -> tuple[list[str], SqlStore]:
+    network: BlueskyNetwork, chat: ChatFile, env: dict[str, str], crowd: Crowd
+) -> tuple[list[str], SqlStore, HeldAnswer]:
     seed = int(os.environ.get("TWEETCHAT_CRASH_SEED") or random.randrange(2**32))
     print(f"bluesky chat seed {seed}: rerun with TWEETCHAT_CRASH_SEED={seed}")
+    held = HeldAnswer.of(
+        network,
+        crowd.bot,
+        next(p for p in chat.agenda if p.platform == "bluesky" and p.slot == HELD_SLOT),
+    )
     player = threading.Thread(target=crowd.play, daemon=True)
     player.start()
-    outputs = _run_with_kills(chat, env, random.Random(seed))
+    outputs = _run_with_kills(chat, env, random.Random(seed), held)
     player.join(timeout=30)
     assert not crowd.errors, crowd.errors
-    return outputs, SqlStore.from_url(env["DATABASE_URL"])
+    return outputs, SqlStore.from_url(env["DATABASE_URL"]), held
 
 
 def _people(network: BlueskyNetwork) -> dict[str, Account]:
@@ -237,9 +315,9 @@ def test_a_chat_on_bluesky_survives_sigkills_and_captures_and_curates_it(
     )
     crowd = Crowd(bluesky, bot, tag, people)
 
-    outputs, store = _play_chat(tmp_path, bluesky, chat, env, crowd)
+    outputs, store, held = _play_chat(bluesky, chat, env, crowd)
     try:
-        _check_outcome(bluesky, chat, bot, crowd, store, outputs)
+        _check_outcome(bluesky, chat, bot, crowd, store, outputs, held)
     finally:
         store.close()
 
@@ -251,6 +329,7 @@ def _check_outcome(
     crowd: Crowd,
     store: SqlStore,
     outputs: list[str],
+    held: HeldAnswer,
     platform: str = "bluesky",
 ) -> None:
     history = "\n".join(crowd.log)
@@ -263,6 +342,8 @@ def _check_outcome(
     entries = {e.key: e for e in store.entries(chat.occurrence.id)}
     for post in chat.agenda:
         assert entries[post.key].state == "done", (post.key, entries[post.key])
+    # The record made before the kill between post and record is the one recorded.
+    assert entries[held.post.key].remote_id == held.record, entries[held.post.key]
 
     archived = {p.id: p for p in SqlArchive(store.engine).posts(chat.occurrence.id)}
     others = {i for i, p in archived.items() if p.platform == "bluesky" and not p.is_own}
@@ -320,9 +401,9 @@ def test_a_chat_on_bluesky_and_mastodon_posts_once_on_each(
     )
     crowd = Crowd(bluesky, bot, tag, people)
 
-    outputs, store = _play_chat(tmp_path, bluesky, chat, env, crowd)
+    outputs, store, held = _play_chat(bluesky, chat, env, crowd)
     try:
-        _check_outcome(bluesky, chat, bot, crowd, store, outputs)
+        _check_outcome(bluesky, chat, bot, crowd, store, outputs, held)
         from bot.core.html_text import html_to_text
 
         statuses = mastodon.statuses_of(masto_bot)
