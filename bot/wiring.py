@@ -382,6 +382,7 @@ def host_commands_for(
     on X, where every read is billed: there X's repost caps hold for the hosts)."""
     from bot.adapters.commands_sql import HostCommandsSql
     from bot.adapters.store_curation import CurationSql
+    from bot.runtime.host_boosts import HostBoosts
     from bot.runtime.host_commands import HostCommandTask
     from bot.runtime.steering import Steering
 
@@ -395,16 +396,28 @@ def host_commands_for(
         for name, platform in platforms.items()
         if isinstance(platform, CuratingPlatform)
     }
+    boosts = HostBoosts(
+        commands=commands,
+        platforms=platforms,
+        ledger=store,
+        curation=CurationSql(store.engine),
+        archive=archive,
+        clock=clock,
+        stop_event=stop_event,
+        # On X a host's repost goes through its curation, budget and caps.
+        curating={"x": x} if x is not None else None,
+        caps={"x": config.platforms.x.repost} if x is not None and config.platforms.x else None,
+        checks=checks,
+    )
     task = HostCommandTask(
         hashtag=config.chat.hashtag,
         thread=config.posts.thread,
         commands=commands,
         steering=steering,
         publisher=publisher,
+        boosts=boosts,
         platforms=platforms,
         ledger=store,
-        curation=CurationSql(store.engine),
-        archive=archive,
         clock=clock,
         stop_event=stop_event,
         log=get_logger(chat=config.chat.id),
@@ -412,9 +425,5 @@ def host_commands_for(
         linger=config.wrapup.after if config.follow.enabled else timedelta(0),
         ownership=ownership,
         max_pause=config.posts.max_pause / speed,  # a rehearsal's, in the chat's time
-        # On X a host's repost goes through its curation, budget and caps.
-        curating={"x": x} if x is not None else None,
-        caps={"x": config.platforms.x.repost} if x is not None and config.platforms.x else None,
-        checks=checks,
     )
     return steering, task

@@ -26,6 +26,7 @@ from bot.core.model import ArchivedPost
 from bot.ports.clock import Clock
 from bot.ports.posting import Published
 from bot.runtime.clock import SystemClock
+from bot.runtime.host_boosts import HostBoosts
 from bot.runtime.host_commands import HostCommandTask
 from bot.runtime.publisher import PostPublisher
 from bot.runtime.steering import Steering
@@ -168,16 +169,24 @@ def command_task(
         stop_event=stop,
         log=log,
     )
+    boosts = HostBoosts(
+        commands=commands,
+        platforms={platform.name: platform},
+        ledger=store,
+        curation=CurationSql(store.engine),
+        archive=open_archive(store),
+        clock=clock,
+        stop_event=stop,
+    )
     task = HostCommandTask(
         hashtag=hashtag,
         thread=thread,
         commands=commands,
         steering=steering,
         publisher=publisher,
+        boosts=boosts,
         platforms={platform.name: platform},
         ledger=store,
-        curation=CurationSql(store.engine),
-        archive=open_archive(store),
         clock=clock,
         stop_event=stop,
         log=log,
