@@ -36,6 +36,16 @@ if TYPE_CHECKING:
     from bot.runtime.transcript_files import TranscriptFiles
 
 
+def boost_key(occurrence: str, platform: str, post_id: str) -> str:
+    """The ledger key of a boost: the curator's and the console's alike."""
+    return f"{occurrence}/boost/{platform}/{post_id}"
+
+
+def unboost_key(occurrence: str, platform: str, post_id: str) -> str:
+    """The ledger key of a boost taken back by a host: once per post."""
+    return f"{occurrence}/unboost/{platform}/{post_id}"
+
+
 class CuratorBoosts:
     """The curator's state, facts and actions, shared by its tick, mentions and approve mode."""
 
@@ -116,7 +126,7 @@ class CuratorBoosts:
 
     def boost_entries(self, occurrence: Occurrence) -> dict[str, LedgerEntry]:
         """Post id -> ledger entry of every boost of this occurrence on this platform."""
-        prefix = self._boost_key(occurrence, "")
+        prefix = boost_key(occurrence.id, self.name, "")
         return {
             e.key[len(prefix) :]: e
             for e in self.ledger.entries(occurrence.id)
@@ -168,9 +178,6 @@ class CuratorBoosts:
 
     # -- acting, exactly once --------------------------------------------------------------
 
-    def _boost_key(self, occurrence: Occurrence, post_id: str) -> str:
-        return f"{occurrence.id}/boost/{self.name}/{post_id}"
-
     def boost(self, occurrence: Occurrence, scored: Scored, question: int, how: str) -> bool:
         post = scored.post
         now = self.clock.now()
@@ -178,7 +185,7 @@ class CuratorBoosts:
         self.store.save_decision(self.scored(occurrence, scored, question, "boosting", now))
         try:
             published = self.once(
-                self._boost_key(occurrence, post.id),
+                boost_key(occurrence.id, self.name, post.id),
                 occurrence,
                 lambda: self.platform.boost(post.id),
                 log,

@@ -33,20 +33,10 @@ from bot.ports.curation import (
 from bot.ports.errors import PlatformError
 from bot.ports.following import Archive
 from bot.ports.posting import Ledger, LedgerEntry, PostingPlatform, Published
-from bot.runtime.curator_boosts import done_boosts
+from bot.runtime.curator_boosts import boost_key, done_boosts, unboost_key
 from bot.runtime.host_settle import CommandSettler
 from bot.runtime.key_locks import acting_on
 from bot.runtime.retry import call_with_retry
-
-
-def boost_key(occurrence: str, platform: str, post_id: str) -> str:
-    """The ledger key of a boost: the curator's and the console's alike."""
-    return f"{occurrence}/boost/{platform}/{post_id}"
-
-
-def unboost_key(occurrence: str, platform: str, post_id: str) -> str:
-    """The ledger key of a boost taken back by a host: once per post."""
-    return f"{occurrence}/unboost/{platform}/{post_id}"
 
 
 class HostBoosts:
