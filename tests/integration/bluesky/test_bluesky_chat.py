@@ -362,7 +362,12 @@ def _check_outcome(
         content = written.read_text(errors="replace")
         assert frank.handle not in content, written
         assert not [i for i in crowd.withheld if i.split("/")[1] in content], written
+        # The deleted answer is gone from the transcript too, text and link.
+        assert "will be deleted" not in content, written
+        assert not [i for i in crowd.deleted if i.split("/")[1] in content], written
 
+    # ...while the answers kept are there.
+    assert any("erin closes" in f.read_text(errors="replace") for f in files), files
     dave, carol = crowd.people["dave"].did, crowd.people["carol"].did
     optouts = CurationSql(store.engine).optouts()
     assert optouts.get(f"bluesky:{dave}") == "stop", optouts
