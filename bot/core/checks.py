@@ -292,15 +292,18 @@ def _post_locs(config: ChatConfig) -> dict[str, Loc]:
 
 
 def _boost(config: ChatConfig) -> list[Problem]:
-    """The boost rules against the rest of the file: approvals need a host to ask, and an
-    account cannot be both always boosted and blocked."""
+    """The boost rules against the rest of the file: approvals by message need a host to
+    ask, and an account cannot be both always boosted and blocked."""
     boost = config.boost
     problems = []
-    if boost.mode == "approve" and not config.chat.hosts:
+    # Only Mastodon's approvals go by direct message to the hosts; Bluesky's wait in the
+    # hosts' console, which needs no list.
+    if boost.mode == "approve" and not config.chat.hosts and config.platforms.mastodon:
         problems.append(
             Problem(
                 ("boost", "mode"),
-                "mode approve sends the candidates to the hosts, but chat.hosts is empty",
+                "mode approve sends the candidates to the hosts on Mastodon, but chat.hosts "
+                "is empty",
                 'list the hosts under chat: hosts: ["@you@example.social"], or use mode auto',
             )
         )

@@ -45,7 +45,10 @@ class ChatSection(ConfigModel):
         default=None, description="A weekly series instead of start, e.g. 'wednesday 20:00'."
     )
     duration: Duration = timedelta(hours=1)
-    hosts: list[Handle] = Field(default_factory=list, description="Host accounts, @user@server.")
+    hosts: list[Handle] = Field(
+        default_factory=list,
+        description="Host accounts: @user@server (Mastodon), @user (X), @name.domain (Bluesky).",
+    )
 
     @model_validator(mode="after")
     def _start_or_every(self) -> ChatSection:

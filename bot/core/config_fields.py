@@ -319,7 +319,8 @@ def _instance_hint(value: str) -> str:
     return example
 
 
-_HANDLE = re.compile(r"@\w+(@[\w.-]+\.\w+)?")
+# @user@server (Mastodon), @user (X, or Mastodon's own server), @name.domain (Bluesky).
+_HANDLE = re.compile(r"@\w+(@[\w.-]+\.\w+)?|@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 def _handle(value: str) -> str:
@@ -327,7 +328,11 @@ def _handle(value: str) -> str:
         raise PydanticCustomError(
             "handle",
             "'{value}' is not an account handle",
-            {"value": value, "hint": 'write it like "@hexi_host@example.social", quoted'},
+            {
+                "value": value,
+                "hint": 'write it like "@hexi_host@example.social" (Mastodon), "@hexi_host" '
+                '(X) or "@hexi.bsky.social" (Bluesky), quoted',
+            },
         )
     return value
 

@@ -403,6 +403,13 @@ def read_mention(text: str, *, from_host: bool) -> Reading:
     return Reading("none")
 
 
+def domain_handle(handle: str) -> bool:
+    """Whether a handle is a Bluesky one (``@name.domain``): no Mastodon account, whose
+    name has no dot (a server would read ``@name`` and mention someone else)."""
+    user, at, _ = handle.strip().lstrip("@").partition("@")
+    return not at and "." in user
+
+
 def mention_of(handle: str, home: str) -> str:
     """How the bot writes a mention: ``@user`` for an account on its own server (which every
     server resolves), ``@user@server`` otherwise."""

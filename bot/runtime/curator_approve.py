@@ -20,6 +20,7 @@ from bot.core.curation import (
     Rejection,
     Scored,
     account_address,
+    domain_handle,
     eligibility,
     mention_of,
     offer_text,
@@ -123,7 +124,7 @@ class Approval(CuratorBoosts):
     ) -> None:
         """Once per question, halfway through its window, send the hosts the best candidates,
         numbered, in a direct message."""
-        if not self.config.chat.hosts:
+        if not self._hosts():
             return
         round_ = self.round_of(occurrence, window.number)
         if round_ is not None and round_.message_id:
@@ -171,11 +172,15 @@ class Approval(CuratorBoosts):
             sent_at=now,
         )
 
+    def _hosts(self) -> list[str]:
+        """The hosts a direct message can reach here: not those with Bluesky handles."""
+        return [h for h in self.config.chat.hosts if not domain_handle(h)]
+
     def _offer_text(self, window: Window, offered: Sequence[Scored]) -> tuple[str, int]:
         home = self.platform.home()
         label = f"Q{window.number}" if window.number else "Introductions"
         return offer_text(
-            mentions=[mention_of(h, home) for h in self.config.chat.hosts],
+            mentions=[mention_of(h, home) for h in self._hosts()],
             label=f"{label} of {self.config.chat.hashtag}, best so far",
             offered=[
                 Offered(

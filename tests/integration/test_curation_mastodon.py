@@ -162,7 +162,8 @@ def make_chat(tmp_path: Path, server: MastodonServer, boost: dict[str, Any]) -> 
         spacing=WINDOW,
         start=START,
         timezone="UTC",
-        sections={"chat": {"hosts": ["@host"]}, "boost": boost},
+        # A co-host on Bluesky too: no Mastodon account, never in a message here.
+        sections={"chat": {"hosts": ["@host", "@cohost.bsky.social"]}, "boost": boost},
     )
     assert file.config.platforms.mastodon is not None
     store = SqlStore.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
@@ -356,7 +357,7 @@ def test_approve_mode_boosts_exactly_what_the_host_picks(
 ) -> None:
     chat = make_chat(tmp_path, mastodon, {"mode": "approve", "min_interval": "30s"})
     host = chat.person("host")
-    for name in ("ana", "ben", "cat", "dan"):
+    for name in ("ana", "ben", "cat", "dan", "cohost"):
         chat.person(name)
     chat.clock.time = chat.windows[1].start
     answers = {
@@ -372,7 +373,8 @@ def test_approve_mode_boosts_exactly_what_the_host_picks(
     assert len(notes) == 1
     message = notes[0]["status"]
     assert message["visibility"] == "direct"
-    assert [m["username"] for m in message["mentions"]] == ["host"]  # no candidate, no @dan
+    # No candidate, no @dan, and not the local cohost that "@cohost.bsky.social" would name.
+    assert [m["username"] for m in message["mentions"]] == ["host"]
     lines = html_to_text(message["content"]).splitlines()
     assert lines[1].startswith("1. ana on ")
     assert lines[1].endswith(f"/{answers['ana']}")
