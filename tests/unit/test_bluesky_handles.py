@@ -71,5 +71,5 @@ def test_approve_mode_on_bluesky_alone_needs_no_hosts_listed() -> None:
     bluesky = {"bluesky": {"handle": "bot.bsky.social"}}
     alone = chat_config(platforms={**bluesky, "mastodon": None}, boost={"mode": "approve"})
     assert (alone.platforms.names(), alone.boost.mode) == (["bluesky"], "approve")
-    with pytest.raises(ConfigError, match="chat.hosts is empty"):
+    with pytest.raises(ConfigError, match=r"chat\.hosts is empty"):
         chat_config(platforms=bluesky, boost={"mode": "approve"})  # beside Mastodon
