@@ -190,17 +190,8 @@ def existing(platform: BlueskyPlatform, ids: Sequence[str]) -> set[str]:
     says nothing of them, and is an error."""
     found: set[str] = set()
     for start in range(0, len(ids), BATCH):
-        uris = []
-        for one in ids[start : start + BATCH]:
-            try:
-                uris.append(post_uri(one))
-            except BadId:
-                continue
-        if not uris:
-            continue
-        params = models.AppBskyFeedGetPosts.Params(uris=uris)
-        posts = platform.session.query("app.bsky.feed.getPosts", params).get("posts")
-        if not isinstance(posts, list):
+        posts = _get_posts(platform, list(ids[start : start + BATCH]))
+        if posts is None:
             raise TransientError("the AppView answered getPosts without its posts")
         for view in posts:
             uri = view.get("uri") if isinstance(view, Mapping) else None
@@ -214,6 +205,12 @@ def existing(platform: BlueskyPlatform, ids: Sequence[str]) -> set[str]:
 
 def get_posts(platform: BlueskyPlatform, ids: list[str]) -> list[Any]:
     """The post views of up to 25 ids; a deleted post is left out."""
+    posts = _get_posts(platform, ids)
+    return [p for p in posts if isinstance(p, Mapping)] if posts is not None else []
+
+
+def _get_posts(platform: BlueskyPlatform, ids: list[str]) -> list[Any] | None:
+    """getPosts of up to 25 ids, as answered; None when the answer holds no list of posts."""
     uris = []
     for one in ids:
         try:
@@ -224,4 +221,4 @@ def get_posts(platform: BlueskyPlatform, ids: list[str]) -> list[Any]:
         return []
     params = models.AppBskyFeedGetPosts.Params(uris=uris)
     posts = platform.session.query("app.bsky.feed.getPosts", params).get("posts")
-    return [p for p in posts if isinstance(p, Mapping)] if isinstance(posts, list) else []
+    return posts if isinstance(posts, list) else None

@@ -3,14 +3,20 @@ logged in to it, its session kept in a SQLite store of the test's own."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+import structlog
 
 from bot.adapters.bluesky import BlueskyPlatform
 from bot.adapters.bluesky_session import BlueskySession
 from bot.adapters.store_bluesky import BlueskySessionsSql
 from bot.core.config_platforms import BlueskySettings
 from bot.ports.clock import Clock
+from bot.ports.posting import Ledger
+from bot.runtime.publisher import PostPublisher
 from tests.support.bluesky_network import Account, BlueskyNetwork
 
 
@@ -30,6 +36,18 @@ class BotRig:
             clock=clock,
         )
         return BlueskyPlatform(self.settings, session=session, clock=clock)
+
+
+def publisher_for(store: Ledger, platform: BlueskyPlatform, clock: Clock) -> PostPublisher:
+    """The bot's publisher on Bluesky alone, as `run` wires it (10 minutes of grace)."""
+    return PostPublisher(
+        ledger=store,
+        platforms={"bluesky": platform},
+        clock=clock,
+        grace=timedelta(minutes=10),
+        stop_event=threading.Event(),
+        log=structlog.get_logger(),
+    )
 
 
 def bot_rig(network: BlueskyNetwork, tmp_path: Path, **profile: object) -> BotRig:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import structlog
 from structlog.testing import capture_logs
 
 from bot.adapters.archive_sql import SqlArchive
@@ -23,8 +22,7 @@ from bot.core.config import Follow
 from bot.runtime.clock import SystemClock
 from bot.runtime.follower import Follower
 from bot.runtime.logs import get_logger
-from bot.runtime.publisher import PostPublisher
-from tests.integration.bluesky.rig import BotRig, bot_rig
+from tests.integration.bluesky.rig import BotRig, bot_rig, publisher_for
 from tests.support.bluesky_network import BlueskyNetwork
 
 # The local AppView indexes a post within a second: the reads stay two seconds behind.
@@ -136,14 +134,7 @@ def test_a_conversation_deeper_than_the_notifications_reach_is_read_once_at_the_
     occurrence = Occurrence("deepsky", "2026-12-02", now, now + timedelta(seconds=12))
     intro = _planned(occurrence, "intro", f"Welcome {tag}", after=None)
     q1 = _planned(occurrence, "q1", f"Q1 how deep does it go? {tag}", after=intro.key)
-    publisher = PostPublisher(
-        ledger=store,
-        platforms={"bluesky": platform},
-        clock=clock,
-        grace=timedelta(minutes=10),
-        stop_event=threading.Event(),
-        log=structlog.get_logger(),
-    )
+    publisher = publisher_for(store, platform, clock)
     for post in (intro, q1):
         assert publisher.publish(post) == "published"
     # A post of the bot's from outside this chat: replies to it are not this chat's.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from atproto import Session
 from sqlalchemy import create_engine, text
 
@@ -23,7 +21,7 @@ from bot.adapters.store_sql import SqlStore
 from bot.core.agenda import PlannedPost
 from bot.ports.errors import PermanentError
 from bot.runtime.publisher import PostPublisher
-from tests.integration.bluesky.rig import BotRig, bot_rig
+from tests.integration.bluesky.rig import BotRig, bot_rig, publisher_for
 from tests.support.bluesky_network import BlueskyNetwork
 from tests.support.clock import ManualClock
 
@@ -248,14 +246,7 @@ def test_a_post_made_before_a_crash_but_never_recorded_is_recorded_not_repeated(
     )
 
     def publisher(platform: BlueskyPlatform) -> PostPublisher:
-        return PostPublisher(
-            ledger=store,
-            platforms={"bluesky": platform},
-            clock=clock,
-            grace=timedelta(minutes=10),
-            stop_event=threading.Event(),
-            log=structlog.get_logger(),
-        )
+        return publisher_for(store, platform, clock)
 
     try:
         first = rig.platform(clock)
